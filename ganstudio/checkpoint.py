@@ -1,0 +1,180 @@
+"""Checkpoint files: versioned plain dicts of tensors and primitives.
+
+Written to a temporary file beside the target and renamed into place, so a crash or a
+power cut leaves either the old file or the new one, never half of one. Read with
+`torch.load(weights_only=True)`, so a file from a stranger cannot run code on load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .config import ConfigError, RunConfig
+
+FORMAT_NAME = "ganstudio.checkpoint"
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint can't be used; the message says why in one line."""
+
+
+def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
+    """Atomically write `payload` (plus the format header) to `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, **payload}
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(data, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_name)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); harmless where directories can't be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load and check a checkpoint; every failure becomes a one-line CheckpointError."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"'{path}' is a folder, not a checkpoint file.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "pickle protocol 4": a foreign file, handled below
+            data = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"No checkpoint at '{path}'.") from None
+    except PermissionError:
+        raise CheckpointError(f"Cannot read '{path}': permission denied.") from None
+    except pickle.UnpicklingError:
+        # weights_only refused an object that is not plain data: it might run code.
+        raise CheckpointError(
+            f"Refused to open '{path}': it contains program objects, not just weights "
+            "(a file like this could run code on your computer)."
+        ) from None
+    except Exception as exc:  # anything else a malformed file makes the unpickler raise
+        raise CheckpointError(f"'{path}' is not a readable checkpoint ({_short(exc)}).") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+        raise CheckpointError(f"'{path}' is not a GAN Studio checkpoint (it was made by another program).")
+    version = data.get("version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"'{path}' was written by a newer GAN Studio (format {version}); please update GAN Studio."
+        )
+    for key in ("config", "step", "G_ema"):
+        if key not in data:
+            raise CheckpointError(f"'{path}' is incomplete: it has no '{key}'.")
+    return data
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def resolve_checkpoint_path(target: str | Path, prefer: str = "latest") -> Path:
+    """A run folder or a checkpoint file -> the checkpoint file to open."""
+    target = Path(target)
+    if target.is_dir():
+        folder = target / "checkpoints"
+        order = [prefer, "latest", "best"] if prefer != "latest" else ["latest", "best"]
+        for name in order:
+            candidate = folder / f"{name}.pt"
+            if candidate.is_file():
+                return candidate
+        snapshots = sorted(folder.glob("step-*.pt")) if folder.is_dir() else []
+        if snapshots:
+            return snapshots[-1]
+        raise CheckpointError(f"The run folder '{target}' has no checkpoints yet.")
+    if not target.exists():
+        raise CheckpointError(f"No run folder or checkpoint at '{target}'.")
+    return target
+
+
+def generator_fingerprint(state_dict: dict[str, torch.Tensor]) -> str:
+    """A short, stable identity for a generator's weights (names, shapes and values).
+
+    Saved artwork records it, so reopening a piece can tell whether the model it came
+    from is the same one that is loaded now.
+    """
+    digest = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name]
+        if not torch.is_tensor(tensor):
+            continue
+        tensor = tensor.detach().to("cpu").contiguous()
+        digest.update(name.encode())
+        digest.update(str(tuple(tensor.shape)).encode())
+        digest.update(str(tensor.dtype).encode())
+        digest.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class LoadedGenerator:
+    """An EMA generator rebuilt from a checkpoint, in eval mode on the CPU."""
+
+    generator: nn.Module
+    config: RunConfig
+    step: int
+    path: Path
+    fingerprint: str
+
+
+def load_generator(target: str | Path, prefer: str = "latest") -> LoadedGenerator:
+    """Run folder or checkpoint file -> its EMA generator, rebuilt from the stored config."""
+    from .models import build_generator  # models pull in more of torch: import when needed
+
+    path = resolve_checkpoint_path(target, prefer)
+    data = load_checkpoint(path)
+    try:
+        config = RunConfig.from_dict(data["config"])
+    except ConfigError as exc:
+        raise CheckpointError(f"'{path}' has settings this version can't use: {exc}") from None
+    m = config.model
+    generator = build_generator(
+        m.arch, resolution=config.data.resolution, channels=config.channels, z_dim=m.z_dim, width=m.width
+    )
+    state = data["G_ema"]
+    if not isinstance(state, dict):
+        raise CheckpointError(f"'{path}' has no usable generator weights.")
+    try:
+        generator.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError) as exc:
+        raise CheckpointError(
+            f"The generator in '{path}' does not match its settings (shapes differ): {str(exc).splitlines()[0][:120]}"
+        ) from None
+    generator.eval().requires_grad_(False)
+    return LoadedGenerator(generator, config, int(data["step"]), path, generator_fingerprint(state))

@@ -1,0 +1,469 @@
+"""`ganstudio train | generate | info` for terminals and GPU servers.
+
+Every user mistake (a bad number, a missing folder, a foreign checkpoint) ends with one
+plain line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """Something the user can fix; printed as one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # argparse would print the whole usage block
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
+    if not value > 0 or value != value or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _resolution(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 16, 32, 64, 128 or 256, got '{text}'") from None
+    if value not in (16, 32, 64, 128, 256):
+        raise argparse.ArgumentTypeError(f"must be 16, 32, 64, 128 or 256 pixels, got {value}")
+    return value
+
+
+def _truncation(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 2, got '{text}'") from None
+    if not 0.0 <= value <= 2.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+    from .presets import PRESETS
+
+    parser = _Parser(prog="ganstudio", description="Train a GAN on your own images and explore what it learned.")
+    parser.add_argument("--version", action="version", version=f"GAN Studio {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+
+    train = sub.add_parser("train", help="train a GAN on a folder, a zip file or a demo set")
+    train.add_argument("--data", help="folder or .zip of images, or demo:shapes / demo:landscapes")
+    train.add_argument("--out", required=True, help="run folder to create (or to continue with --resume)")
+    train.add_argument("--resolution", type=_resolution, help="image size in pixels: 16, 32, 64, 128 or 256")
+    train.add_argument(
+        "--preset",
+        help="; ".join(f"{k}: {p.summary}" for k, p in PRESETS.items()) + " (default: chosen for your data and device)",
+    )
+    limit = train.add_mutually_exclusive_group()
+    limit.add_argument("--steps", type=_positive_int, help="stop after this many steps")
+    limit.add_argument("--minutes", type=_positive_float, help="stop after this many minutes of training")
+    train.add_argument("--batch", type=_positive_int, help="images per step (all processes together)")
+    train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None, help="where to train (default: best available)")
+    train.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
+    train.add_argument("--config", help="a config.json with every setting (as written into run folders)")
+    train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    train.add_argument("--gray", action="store_true", help="train in grayscale")
+    train.add_argument("--fit", choices=("crop", "pad"), help="make images square by centre-cropping or padding")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    gen = sub.add_parser("generate", help="write images from a trained run or checkpoint")
+    gen.add_argument("model", metavar="RUN_DIR|CHECKPOINT")
+    gen.add_argument("--n", type=_positive_int, default=16, help="how many images (default 16)")
+    gen.add_argument("--seed", type=_non_negative_int, default=0, help="first seed; image i uses seed+i (default 0)")
+    gen.add_argument("--out", required=True, help="folder to write PNGs into")
+    gen.add_argument("--grid", action="store_true", help="also write all images as one grid")
+    gen.add_argument("--truncation", type=_truncation, default=1.0, help="psi: below 1 trades variety for typical images")
+    gen.add_argument("--scale", type=_positive_int, default=1, help="upscale each image by this whole factor")
+    gen.add_argument("--checkpoint", choices=("best", "latest"), default="best", help="which checkpoint of a run folder")
+
+    info = sub.add_parser("info", help="show what is in a run folder or checkpoint")
+    info.add_argument("target", metavar="RUN_DIR|CHECKPOINT")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from .checkpoint import CheckpointError
+    from .config import ConfigError
+    from .data import DataCancelled, DataError
+    from .device import DeviceError
+    from .runfolder import RunFolderError
+
+    handlers = {"train": _cmd_train, "generate": _cmd_generate, "info": _cmd_info}
+    try:
+        return handlers[args.command](args)
+    except (UserError, ConfigError, DataError, CheckpointError, RunFolderError, DeviceError) as exc:
+        print(f"ganstudio {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DataCancelled:
+        print(f"ganstudio {args.command}: cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print(f"ganstudio {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: one line for the user, the details in a file
+        report = Path(os.environ.get("TMPDIR", "/tmp")) / f"ganstudio-error-{os.getpid()}.txt"
+        try:
+            report.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f"; details in {report}"
+        except OSError:
+            where = ""
+        print(f"ganstudio {args.command}: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return 1
+
+
+# ---------------------------------------------------------------------------- train
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .config import RunConfig
+    from .data import load_images
+    from .device import describe_device, pick_device
+    from .distributed import context_from_env, init_distributed, shutdown_distributed
+    from .engine import Trainer
+    from .presets import apply_preset, choose_preset, get_preset
+    from .runfolder import RunFolder
+
+    out = Path(args.out)
+    run = RunFolder(out)
+    if args.resume:
+        if not run.exists():
+            raise UserError(f"Nothing to resume: '{out}' is not a run folder (it has no config.json).")
+        config = run.read_config()
+        if args.config or args.preset or args.resolution or args.gray or args.fit:
+            raise UserError("--resume continues a run with its own settings; only --steps, --minutes, --device and --data may change.")
+    else:
+        if run.exists():
+            raise UserError(f"'{out}' already holds a run; add --resume to continue it, or choose another --out.")
+        if out.exists() and not out.is_dir():
+            raise UserError(f"'{out}' is a file, not a folder.")
+        config = RunConfig.from_json_file(args.config) if args.config else RunConfig()
+        if not args.data and not args.config:
+            raise UserError("Say what to train on: --data FOLDER, --data FILE.zip or --data demo:shapes.")
+
+    # Flags that are plain overrides, applied before and after the preset.
+    if args.data:
+        config.data.source = args.data
+    if args.steps:
+        config.train.steps, config.train.minutes = args.steps, 0.0
+    if args.minutes:
+        config.train.minutes, config.train.steps = args.minutes, 0
+    if args.device:
+        config.train.device = args.device
+    if args.gray:
+        config.data.color = "gray"
+    if args.fit:
+        config.data.fit = args.fit
+
+    ctx = context_from_env()
+    device = init_distributed(ctx, config.train.device) if ctx.enabled else pick_device(config.train.device)
+    try:
+        if not args.resume:
+            use_preset = bool(args.preset) or not args.config
+            preset_key = get_preset(args.preset).key if args.preset else choose_preset(10**9, device.type)
+            if args.resolution:
+                config.data.resolution = args.resolution
+            elif use_preset and not args.config:
+                config.data.resolution = get_preset(preset_key).resolution if device.type != "cpu" else 32
+        config.validate()
+
+        images = _load_data(config, ctx, quiet=args.quiet, load_images=load_images)
+        if not args.resume:
+            if use_preset:
+                if not args.preset:
+                    preset_key = choose_preset(images.count, device.type)
+                config = apply_preset(config, preset_key, n_images=images.count)
+            if args.batch:
+                config.train.batch = args.batch
+            if args.seed is not None:
+                config.train.seed = args.seed
+            config.validate()
+
+        if ctx.is_main and not args.quiet:
+            _say(f"Training on {describe_device(device)}" + (f" x {ctx.world_size} processes" if ctx.enabled else ""))
+            _say(f"Data: {images.count} images from {config.data.source}" + (" (cached)" if images.from_cache else ""))
+            if images.skipped:
+                _say(f"Skipped {len(images.skipped)} file(s) that could not be used:")
+                for item in images.skipped[:20]:
+                    _say(f"  {item.path}: {item.reason}")
+                if len(images.skipped) > 20:
+                    _say(f"  ... and {len(images.skipped) - 20} more")
+        trainer = Trainer(config, images.images, out, device=device, dist=ctx, resume=args.resume, skipped=images.skipped)
+        if ctx.is_main and not args.quiet:
+            c = trainer.config
+            _say(
+                f"Preset {c.preset}: {c.model.arch} at {c.data.resolution}px, loss {c.loss.kind}, batch {c.train.batch}, "
+                f"{trainer.precision.name}" + (f", augmentation {c.augment.policy}" if c.augment.policy else "")
+            )
+            if args.resume:
+                _say(f"Resuming at step {trainer.step_count}.")
+        if ctx.is_main and images.skipped:
+            for item in images.skipped:
+                trainer.run.log(f"Skipped {item.path}: {item.reason}")
+        return _train_loop(trainer, show_progress=ctx.is_main and not args.quiet)
+    finally:
+        if ctx.enabled:
+            shutdown_distributed(ctx)
+
+
+def _load_data(config, ctx, *, quiet: bool, load_images):
+    """Rank 0 decodes (and fills the cache) first; the other ranks then read the cache."""
+    d = config.data
+    from .config import parse_color
+
+    def load():
+        return load_images(d.source, resolution=d.resolution, fit=d.fit, color=d.color, background=parse_color(d.background))
+
+    if ctx.enabled:
+        images = load() if ctx.is_main else None
+        ctx.barrier()
+        return images if images is not None else load()
+    return load()
+
+
+def _train_loop(trainer, *, show_progress: bool) -> int:
+    from tqdm import tqdm
+
+    cfg = trainer.config.train
+    bar = None
+    if show_progress:
+        if cfg.steps:
+            bar = tqdm(total=cfg.steps, initial=trainer.step_count, unit="step", dynamic_ncols=True)
+        elif cfg.minutes:
+            bar = tqdm(total=round(cfg.minutes * 60), initial=round(trainer.elapsed), unit="s", dynamic_ncols=True)
+        else:
+            bar = tqdm(initial=trainer.step_count, unit="step", dynamic_ncols=True)
+
+    interrupts = {"count": 0}
+
+    def on_signal(signum, frame):  # first Ctrl+C: stop cleanly with a checkpoint; second: give up
+        interrupts["count"] += 1
+        if interrupts["count"] > 1:
+            raise KeyboardInterrupt
+        trainer.request_stop()
+        if bar is not None:
+            bar.write("Stopping after this step and saving a checkpoint (press Ctrl+C again to quit at once)...")
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[sig] = signal.signal(sig, on_signal)
+        except ValueError:  # not the main thread
+            pass
+    last = None
+    shown_at = trainer.step_count
+    try:
+        for report in trainer.run():
+            last = report
+            if bar is None:
+                for event in report.events:
+                    print(event, file=sys.stderr)
+                continue
+            if cfg.steps:
+                bar.update(report.step - shown_at)
+            elif cfg.minutes:
+                bar.n = min(round(report.elapsed), bar.total)
+            else:
+                bar.update(report.step - shown_at)
+            shown_at = report.step
+            values = report.last
+            postfix = f"step {report.step}  {report.images_per_second:,.0f} img/s  D {values['d_loss']:.3f}  G {values['g_loss']:.3f}"
+            if report.best_quality is not None:
+                postfix += f"  SWD {report.best_quality:.2f}"
+            bar.set_postfix_str(postfix, refresh=True)
+            for event in report.events:
+                bar.write(event)
+    finally:
+        if bar is not None:
+            bar.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    if last is not None and trainer.writes_files:
+        state = {"finished": "Finished", "stopped": "Stopped", "diverged": "Stopped: training diverged"}.get(last.state, last.state)
+        _say(f"{state} at step {last.step} after {_duration(last.elapsed)}. Run folder: {trainer.run.root}")
+        if last.best_quality is not None:
+            _say(f"Best quality (sliced Wasserstein distance, lower is better): {last.best_quality:.2f}")
+    return 1 if last is not None and last.state == "diverged" else 0
+
+
+# ---------------------------------------------------------------------------- generate
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from . import __version__
+    from .checkpoint import load_generator
+    from .export import make_grid, save_png
+    from .latent import render, truncate, z_batch_from_seeds
+
+    loaded = load_generator(args.model, prefer=args.checkpoint)
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"Cannot create the output folder '{out}': {exc.strerror or exc}.") from None
+    seeds = list(range(args.seed, args.seed + args.n))
+    z = truncate(z_batch_from_seeds(seeds, loaded.generator.z_dim), args.truncation)
+    images = render(loaded.generator, z)
+    run_name = loaded.path.parent.parent.name if loaded.path.parent.name == "checkpoints" else loaded.path.stem
+    written = []
+    for seed, latent, image in zip(seeds, z, images):
+        recipe = {
+            "app": "GAN Studio",
+            "app_version": __version__,
+            "generator": loaded.fingerprint,
+            "run": run_name,
+            "checkpoint": str(loaded.path.resolve()),
+            "step": loaded.step,
+            "seed": seed,
+            "latent": [float(v) for v in latent.tolist()],
+            "truncation": args.truncation,
+            "directions": [],
+        }
+        written.append(save_png(out / f"seed-{seed:06d}.png", image, recipe=recipe, scale=args.scale))
+    if args.grid:
+        grid = make_grid(images)
+        written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid, scale=args.scale))
+    print(f"Wrote {len(written)} PNG file(s) to {out} (model step {loaded.step}, {loaded.path.name}).")
+    return 0
+
+
+# ---------------------------------------------------------------------------- info
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
+    from .config import RunConfig
+    from .runfolder import RunFolder
+
+    target = Path(args.target)
+    summary: dict = {"path": str(target)}
+    if target.is_dir():
+        run = RunFolder(target)
+        if not run.exists():
+            raise UserError(f"'{target}' is not a run folder (it has no config.json).")
+        config = run.read_config()
+        stats = run.read_stats()
+        summary["kind"] = "run folder"
+        summary["checkpoints"] = sorted(p.name for p in run.checkpoints_dir.glob("*.pt")) if run.checkpoints_dir.is_dir() else []
+        summary["samples"] = len(run.sample_steps())
+        if stats:
+            last = stats[-1]
+            summary["step"] = last.get("step")
+            summary["images_seen"] = last.get("images")
+            summary["training_seconds"] = last.get("time")
+        quality = [(r["step"], r["swd"]) for r in stats if r.get("swd") is not None]
+        try:
+            ckpt = load_checkpoint(resolve_checkpoint_path(target))
+            summary["checkpoint_step"] = ckpt["step"]
+        except CheckpointError:
+            pass
+    else:
+        data = load_checkpoint(resolve_checkpoint_path(target))
+        config = RunConfig.from_dict(data["config"])
+        summary["kind"] = "checkpoint"
+        summary["step"] = data["step"]
+        summary["images_seen"] = data.get("images_seen")
+        summary["training_seconds"] = data.get("elapsed")
+        summary["app_version"] = data.get("app_version")
+        best = data.get("best_quality")
+        quality = [(data["step"], best)] if best is not None else []
+    summary["resolution"] = config.data.resolution
+    summary["color"] = config.data.color
+    summary["data"] = config.data.source
+    summary["preset"] = config.preset
+    summary["model"] = f"{config.model.arch}, width {config.model.width}, latent size {config.model.z_dim}"
+    summary["loss"] = config.loss.kind
+    summary["batch"] = config.train.batch
+    if quality:
+        best_step, best_value = min(quality, key=lambda q: q[1])
+        summary["quality"] = {"metric": "sliced Wasserstein distance (x1e3, lower is better)", "best": best_value, "best_step": best_step, "latest": quality[-1][1]}
+    summary["config"] = config.to_dict()
+
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    lines = [f"{summary['kind'].capitalize()}: {target}"]
+    for key, label in (
+        ("data", "Data"),
+        ("resolution", "Resolution"),
+        ("color", "Colour"),
+        ("preset", "Preset"),
+        ("model", "Model"),
+        ("loss", "Loss"),
+        ("batch", "Batch"),
+        ("step", "Step"),
+        ("images_seen", "Images seen"),
+        ("app_version", "Written by GAN Studio"),
+    ):
+        if summary.get(key) is not None:
+            lines.append(f"  {label + ':':<22}{summary[key]}")
+    if summary.get("training_seconds") is not None:
+        lines.append(f"  {'Training time:':<22}{_duration(float(summary['training_seconds']))}")
+    if "quality" in summary:
+        q = summary["quality"]
+        lines.append(f"  {'Quality (SWD):':<22}best {q['best']:.2f} at step {q['best_step']}, latest {q['latest']:.2f}")
+    if summary.get("checkpoints") is not None:
+        lines.append(f"  {'Checkpoints:':<22}{', '.join(summary['checkpoints']) or 'none yet'}")
+    if summary.get("samples") is not None:
+        lines.append(f"  {'Sample grids:':<22}{summary['samples']}")
+    print("\n".join(lines))
+    return 0
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""load_images(): spec in, a ready uint8 array (plus what was skipped) out.
+
+This is the one entry point the engine, CLI and GUI use. It ties together
+scan (what files), cache (have we decoded this before), decode (one file) and
+demo (procedural sets).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import cache, demo, scan
+from .decode import DecodeOptions, decode_with_options
+from .errors import DataCancelled, DataError, SkippedFile
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+# Pillow releases the GIL while decoding, so threads do help; a few are plenty
+# (the disk is often the limit) and keep the peak memory of big photos small.
+MAX_WORKERS = 4
+# How often the calling thread wakes up to poll cancel() and report progress.
+_POLL_S = 0.05
+
+
+@dataclass
+class ImageSet:
+    images: np.ndarray = field(repr=False)  # uint8 (N, H, W, C), C-contiguous
+    skipped: list[SkippedFile]
+    source: str
+    from_cache: bool
+
+    @property
+    def count(self) -> int:
+        return int(self.images.shape[0])
+
+    def __repr__(self) -> str:
+        return (f"ImageSet(source={self.source!r}, shape={tuple(self.images.shape)}, "
+                f"skipped={len(self.skipped)}, from_cache={self.from_cache})")
+
+
+def load_images(spec: str, *, resolution: int, fit: str = "crop", color: str = "rgb",
+                background: tuple[int, int, int] = (255, 255, 255),
+                cache_dir: str | os.PathLike | None = None,
+                progress: ProgressFn | None = None,
+                cancel: CancelFn | None = None) -> ImageSet:
+    """Load a folder, a .zip or a demo set as square uint8 images.
+
+    Raises DataError (one plain line) if nothing usable is there, and
+    DataCancelled if cancel() returned True. progress(done, total) and cancel()
+    are only ever called from the calling thread.
+    """
+    opts = DecodeOptions.create(resolution, fit, color, background)
+    cache_path = cache.resolve_cache_dir(cache_dir)
+    source = scan.resolve(spec, cancel)
+    if isinstance(source, scan.DemoSource):
+        return _load_demo(source, opts, cache_path, progress, cancel)
+    return _load_files(source, opts, cache_path, progress, cancel)
+
+
+def _load_demo(source: scan.DemoSource, opts: DecodeOptions, cache_path: str | None,
+               progress: ProgressFn | None, cancel: CancelFn | None) -> ImageSet:
+    name = demo.check_name(source.name)
+    seed = 0
+    key = cache.demo_key(name, source.count, opts.resolution, seed, opts.color, demo.GENERATOR_VERSION)
+    hit = cache.load(cache_path, key)
+    if hit is not None:
+        _report(progress, hit.images.shape[0], hit.images.shape[0])
+        return ImageSet(hit.images, hit.skipped, source.spec, True)
+    images = demo.generate(name, source.count, opts.resolution, seed, progress, cancel)
+    if opts.color == "gray":
+        images = to_gray(images)
+    cache.store(cache_path, key, images, [], source.spec)
+    return ImageSet(images, [], source.spec, False)
+
+
+def to_gray(images: np.ndarray) -> np.ndarray:
+    """RGB uint8 (..., 3) -> (..., 1) with Pillow's own integer luma weights."""
+    rgb = images.astype(np.uint32)
+    luma = (rgb[..., 0] * 19595 + rgb[..., 1] * 38470 + rgb[..., 2] * 7471 + 0x8000) >> 16
+    return np.ascontiguousarray(luma.astype(np.uint8)[..., None])
+
+
+def _load_files(source: scan.FileSource, opts: DecodeOptions, cache_path: str | None,
+                progress: ProgressFn | None, cancel: CancelFn | None) -> ImageSet:
+    total = len(source.entries)
+    if total == 0:
+        raise DataError(f"No images found in {source.spec} (looked for {scan.looked_for()}).")
+    key = cache.file_source_key(source, opts)
+    hit = cache.load(cache_path, key)
+    if hit is not None:
+        _report(progress, total, total)
+        # The cache keeps relative names: show them under the spec typed now.
+        skipped = [SkippedFile(source.display_for(s.path), s.reason) for s in hit.skipped]
+        return ImageSet(hit.images, skipped, source.spec, True)
+
+    images, skipped, skipped_index = _decode_all(source, opts, progress, cancel)
+    if images.shape[0] == 0:
+        # The relative name is enough here: the message already names the folder.
+        raise DataError(f"None of the {total} images in {source.spec} could be used; "
+                        f"first problem: {source.entries[skipped_index[0]].name}: {skipped[0].reason}.")
+    relative = [SkippedFile(source.entries[i].name, s.reason) for i, s in zip(skipped_index, skipped)]
+    cache.store(cache_path, key, images, relative, source.spec)
+    return ImageSet(images, skipped, source.spec, False)
+
+
+def _decode_all(source: scan.FileSource, opts: DecodeOptions, progress: ProgressFn | None,
+                cancel: CancelFn | None) -> tuple[np.ndarray, list[SkippedFile], list[int]]:
+    """Decode every entry; returns (images, skipped, entry index of each skipped)."""
+    entries = source.entries
+    total = len(entries)
+    r, c = opts.resolution, opts.channels
+    out = np.empty((total, r, r, c), dtype=np.uint8)
+    ok = np.zeros(total, dtype=bool)
+    reasons: dict[int, str] = {}
+    _report(progress, 0, total)
+
+    with source.reader() as read:
+        def job(i: int) -> np.ndarray:
+            return decode_with_options(read(entries[i]), opts)
+
+        workers = max(1, min(MAX_WORKERS, os.cpu_count() or 1, total))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ganstudio-decode")
+        try:
+            futures: dict[Future, int] = {pool.submit(job, i): i for i in range(total)}
+            pending = set(futures)
+            done_count, last_report = 0, time.monotonic()
+            while pending:
+                finished, pending = wait(pending, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    i = futures[fut]
+                    try:
+                        out[i] = fut.result()
+                        ok[i] = True
+                    except DataError as exc:
+                        reasons[i] = str(exc)
+                    except Exception as exc:  # a bug or a Pillow surprise: skip, don't abort
+                        log.warning("Unexpected error decoding %s", entries[i].display, exc_info=exc)
+                        reasons[i] = f"could not be decoded ({type(exc).__name__})"
+                    done_count += 1
+                if cancel is not None and cancel():
+                    raise DataCancelled("Loading was cancelled.")
+                now = time.monotonic()
+                if progress is not None and (now - last_report >= _POLL_S or not pending):
+                    progress(done_count, total)
+                    last_report = now
+        finally:
+            # On cancel or error, drop queued work and wait for the few running
+            # decodes, so no thread outlives this call (tests check for that).
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    order = sorted(reasons)
+    skipped = [SkippedFile(entries[i].display, reasons[i]) for i in order]
+    images = out if ok.all() else np.ascontiguousarray(out[ok])
+    return images, skipped, order
+
+
+def _report(progress: ProgressFn | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(done, total)

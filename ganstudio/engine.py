@@ -1,0 +1,717 @@
+"""The training engine: one step at a time, a frozen report per tick.
+
+`Trainer.step()` is one generator update (and its discriminator updates). `Trainer.run()`
+loops over steps and, once per *tick* (a fraction of a second to a few seconds), does the
+housekeeping in the style of StyleGAN2-ADA: reads the statistics back from the device
+once, writes `stats.jsonl`, and now and then renders the fixed-noise sample grid, measures
+the quality figure and saves checkpoints. Each tick yields a `TickReport` that a terminal
+progress bar or the GUI's training thread can show without touching the trainer.
+
+Stop and pause requests arrive through thread-safe events and are honoured between steps.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from . import __version__
+from .augment import AdaptiveAugment, diff_augment
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import RunConfig, parse_color, parse_policy
+from .data import ImageBank
+from .device import Precision, pick_device, resolve_precision
+from .distributed import DistContext
+from .ema import ema_beta, make_ema_copy, update_ema
+from .export import make_grid, save_png
+from .latent import render, z_batch_from_seeds
+from .losses import d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
+from .metrics import QualityFigure, SlicedWasserstein
+from .models import build_discriminator, build_generator
+from .runfolder import RunFolder
+
+log = logging.getLogger("ganstudio.engine")
+
+# Rows of the per-step statistics buffer, in this order.
+STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
+MAX_ROLLBACKS = 8  # after this many NaN rollbacks the run is declared diverged
+GOOD_STATE_SECONDS = 60.0  # refresh the in-memory rollback point at most this often
+METRIC_SEED_OFFSET = 7919  # metric noise differs from the sample-grid noise but is fixed per run
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What happened since the previous tick. Immutable: safe to hand to another thread."""
+
+    step: int  # steps done so far (the run's total, across resumes)
+    first_step: int  # step number of d_loss[0] (steps are counted from 1)
+    images_seen: int
+    d_loss: np.ndarray  # one value per step of this tick (fresh arrays, owned by the report)
+    g_loss: np.ndarray
+    d_real: np.ndarray  # D(x): the discriminator's mean probability that real images are real
+    d_fake: np.ndarray  # D(G(z)): the same for generated images
+    steps_per_second: float
+    images_per_second: float
+    elapsed: float  # training seconds (across resumes, pauses excluded)
+    eta: float | None  # seconds left, when a step or time limit is set
+    progress: float | None  # 0..1 of the step or time limit
+    batch: int
+    lr_scale: float  # 1.0 unless NaN rollbacks lowered the learning rates
+    augment_probability: float
+    state: str  # "running", "paused", "finished", "stopped", "diverged"
+    quality: QualityFigure | None = None
+    best_quality: float | None = None
+    sample_grid: np.ndarray | None = None  # uint8 (H, W, C) from the fixed noise
+    sample_step: int | None = None
+    ema_generator: nn.Module | None = None  # a CPU copy of the EMA generator, in eval mode
+    checkpoint: str | None = None  # path of a checkpoint written this tick
+    events: tuple[str, ...] = ()  # plain-language happenings (rollbacks, saves that failed, ...)
+
+    @property
+    def last(self) -> dict[str, float]:
+        """Latest value of each statistic (NaN when this tick had no steps)."""
+        out = {}
+        for name in STAT_NAMES:
+            values = getattr(self, name)
+            out[name] = float(values[-1]) if len(values) else math.nan
+        return out
+
+
+@dataclass
+class _Clock:
+    """Wall-clock bookkeeping for housekeeping intervals (host side, no device sync)."""
+
+    last_tick: float = 0.0
+    last_sample: float = -math.inf
+    last_metric: float = -math.inf
+    last_checkpoint: float = 0.0
+    last_snapshot: float = 0.0
+    last_good_state: float = 0.0
+    started: float = 0.0
+    steps_at_tick: int = 0
+
+
+class Trainer:
+    """Owns the models, optimisers and data for one run and advances them step by step."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        images: np.ndarray,
+        run_dir: str | Path | None = None,
+        *,
+        device: torch.device | str | None = None,
+        dist: DistContext | None = None,
+        resume: bool = False,
+        skipped: list | None = None,
+    ) -> None:
+        self.config = config.copy().validate()
+        self.dist = dist or DistContext()
+        self.device = torch.device(device) if device is not None else pick_device(config.train.device)
+        self.precision: Precision = resolve_precision(config.train.precision, self.device)
+        self.run = RunFolder(Path(run_dir)) if run_dir is not None else None
+        self.writes_files = self.run is not None and self.dist.is_main
+
+        cfg = self.config
+        if cfg.train.threads > 0 and self.device.type == "cpu":
+            torch.set_num_threads(cfg.train.threads)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels
+
+        if cfg.train.batch < self.dist.world_size:
+            raise ValueError(
+                f"The batch size ({cfg.train.batch}) must be at least the number of processes ({self.dist.world_size})."
+            )
+        self.local_batch = cfg.train.batch // self.dist.world_size
+        self.channels_last = cfg.train.channels_last and self.device.type != "mps"
+        self.bank = ImageBank(images, self.device, flip=cfg.data.flip, channels_last=self.channels_last)
+        if self.bank.resolution != cfg.data.resolution or self.bank.channels != cfg.channels:
+            raise ValueError("The images don't match the run's resolution or colour setting.")
+
+        # Models: G is trained, G_ema is what everyone looks at, D judges.
+        torch.manual_seed(cfg.train.seed)  # weight init is reproducible from the seed
+        m = cfg.model
+        self.G = build_generator(m.arch, resolution=cfg.data.resolution, channels=cfg.channels, z_dim=m.z_dim, width=m.width)
+        self.D = build_discriminator(m.arch, resolution=cfg.data.resolution, channels=cfg.channels, width=m.width)
+        self.G.to(self.device)
+        self.D.to(self.device)
+        if self.channels_last:
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
+        self.G_ema = make_ema_copy(self.G)
+        t = cfg.train
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=t.lr_g, betas=(t.beta1, t.beta2))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=t.lr_d, betas=(t.beta1, t.beta2))
+        needs_scaler = self.precision.needs_grad_scaler
+        self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=needs_scaler)
+        self.scaler_d = torch.amp.GradScaler(self.device.type, enabled=needs_scaler)
+
+        # Under torchrun the trained networks are wrapped in DDP; G_ema stays a plain copy.
+        self.G_train: nn.Module = self.G
+        self.D_train: nn.Module = self.D
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.G_train = DDP(self.G, device_ids=ids)
+            self.D_train = DDP(self.D, device_ids=ids)
+
+        # Randomness lives in our own generators so the run can be saved and resumed exactly.
+        self.data_gen = torch.Generator(device=self.device)
+        self.noise_gen = torch.Generator(device=self.device)
+        self.aug_gen = torch.Generator(device=self.device)
+        self._seed_generators(cfg.train.seed, self.dist.rank, 0)
+        self.augment_policy = parse_policy(cfg.augment.policy)
+        self.adaptive = AdaptiveAugment(target=cfg.augment.target) if cfg.augment.adaptive and self.augment_policy else None
+
+        self.step_count = 0
+        self.images_seen = 0
+        self.elapsed = 0.0  # training seconds before this session (restored on resume)
+        self.lr_scale = 1.0
+        self.rollbacks = 0
+        self.best_quality: float | None = None
+        self.quality_history: list[tuple[int, float]] = []
+        self._stats: list[torch.Tensor] = []  # one (4,) device tensor per step, read back per tick
+        self._tick_first_step = 1
+        self._good_state: dict[str, Any] | None = None
+        self._stop = threading.Event()
+        self._pause = threading.Event()
+        self._metric: SlicedWasserstein | None = None
+        self.skipped = list(skipped or [])
+
+        grid_seeds = [cfg.train.seed * 100_003 + i for i in range(cfg.schedule.grid_images)]
+        self.fixed_z = z_batch_from_seeds(grid_seeds, m.z_dim).to(self.device)
+
+        if resume:
+            self._resume()
+        elif self.writes_files:
+            assert self.run is not None
+            self.run.create()
+            self.run.write_config(self.config)
+            self.run.log(f"New run: {self._describe()}")
+
+    # ------------------------------------------------------------------ control
+    def request_stop(self) -> None:
+        """Finish the current step, save a checkpoint and end `run()`. Thread-safe."""
+        self._stop.set()
+        self._pause.clear()
+
+    def request_pause(self) -> None:
+        self._pause.set()
+
+    def request_resume(self) -> None:
+        self._pause.clear()
+
+    @property
+    def pause_requested(self) -> bool:
+        return self._pause.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    # ------------------------------------------------------------------ one step
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        dtype = self.precision.autocast_dtype
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _augment(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.augment_policy:
+            return x
+        p = self.adaptive.probability if self.adaptive else self.config.augment.probability
+        if p <= 0:
+            return x
+        return diff_augment(x, self.augment_policy, self.aug_gen, p)
+
+    def _noise(self) -> torch.Tensor:
+        return torch.randn(self.local_batch, self.G.z_dim, device=self.device, generator=self.noise_gen)
+
+    def step(self) -> None:
+        """One training iteration: `d_steps` discriminator updates, then one generator update.
+
+        Nothing here reads a value back to the host, so on a GPU the CPU runs ahead freely.
+        """
+        cfg = self.config
+        kind = cfg.loss.kind
+        self.G_train.train()
+        self.D_train.train()
+
+        # -- discriminator ---------------------------------------------------------
+        self.D.requires_grad_(True)
+        for _ in range(cfg.loss.d_steps):
+            real = self.bank.sample(self.local_batch, self.data_gen)
+            with torch.no_grad(), self._autocast():
+                fake = self.G(self._noise())
+            apply_r1 = cfg.loss.r1_gamma > 0 and self.step_count % cfg.loss.r1_every == 0
+            with self._autocast():
+                real_in = self._augment(real)
+                fake_in = self._augment(fake)
+                if apply_r1:
+                    real_in = real_in.detach().requires_grad_(True)
+                real_logits = self.D_train(real_in)
+                fake_logits = self.D_train(fake_in)
+                loss_d = d_loss(kind, real_logits.float(), fake_logits.float())
+            if kind == "wgan-gp":
+                loss_d = loss_d + cfg.loss.gp_weight * gradient_penalty(
+                    self.D_train, real_in.detach(), fake_in.detach(), self.aug_gen
+                )
+            if apply_r1:
+                # Lazy regularisation: every r1_every steps, weighted by r1_every (StyleGAN2).
+                loss_d = loss_d + (cfg.loss.r1_gamma / 2) * cfg.loss.r1_every * r1_penalty(real_logits, real_in)
+            if self.adaptive is not None:
+                self.adaptive.accumulate(real_logits.detach())
+            self.opt_d.zero_grad(set_to_none=True)
+            self.scaler_d.scale(loss_d).backward()
+            self.scaler_d.step(self.opt_d)
+            self.scaler_d.update()
+
+        # -- generator -------------------------------------------------------------
+        # D's weights need no gradients here: freezing them skips their weight-gradient
+        # kernels in the backward pass (only the input gradient is needed).
+        self.D.requires_grad_(False)
+        with self._autocast():
+            fake = self.G_train(self._noise())
+            fake_logits_g = self.D(self._augment(fake))
+            loss_g = g_loss(kind, fake_logits_g.float())
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler_g.scale(loss_g).backward()
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
+        self.D.requires_grad_(True)
+
+        # -- bookkeeping (all on the device) ------------------------------------------
+        self.step_count += 1
+        self.images_seen += cfg.train.batch
+        beta = ema_beta(cfg.train.batch, self.images_seen, cfg.train.ema_half_life_images, cfg.train.ema_rampup)
+        update_ema(self.G_ema, self.G, beta)
+        d_real, d_fake = d_accuracy_stats(real_logits.detach().float(), fake_logits.detach().float())
+        self._stats.append(torch.stack([loss_d.detach().float(), loss_g.detach().float(), d_real, d_fake]))
+
+    # ------------------------------------------------------------------ the loop
+    def run(self) -> Iterator[TickReport]:
+        """Train until the step or time limit, or a stop request; yield a report per tick."""
+        cfg = self.config
+        sched = cfg.schedule
+        tick_steps = sched.tick_steps or (10 if self.dist.enabled else 0)  # ranks must agree on tick steps
+        now = time.perf_counter()
+        clock = _Clock(last_tick=now, last_checkpoint=now, last_snapshot=now, started=now, last_good_state=now)
+        session_elapsed_base = self.elapsed
+        paused_total = 0.0
+        clock.steps_at_tick = self.step_count
+        self._tick_first_step = self.step_count + 1
+        if self._good_state is None:
+            self._good_state = self._capture_state(include_rng=False)
+        while True:
+            training_time = session_elapsed_base + (time.perf_counter() - clock.started - paused_total)
+            if self.dist.enabled:
+                # Every rank must stop at the same step: decide together, at tick boundaries only.
+                at_boundary = (self.step_count - clock.steps_at_tick) % tick_steps == 0
+                finished = at_boundary and self.dist.any(self._limit_reached(training_time), self.device)
+                stopping = at_boundary and not finished and self.dist.any(self._stop.is_set(), self.device)
+            else:
+                finished = self._limit_reached(training_time)
+                stopping = self._stop.is_set()
+            if finished or stopping:
+                self.elapsed = training_time
+                yield self._tick(clock, "finished" if finished else "stopped", force_sample=True, force_checkpoint=True)
+                return
+
+            if self._pause.is_set():
+                self.elapsed = training_time
+                yield self._tick(clock, "paused")
+                pause_began = time.perf_counter()
+                while self._pause.is_set() and not self._stop.is_set():
+                    time.sleep(0.05)
+                paused_total += time.perf_counter() - pause_began
+                clock.last_tick = time.perf_counter()
+                continue
+
+            self.step()
+            now = time.perf_counter()
+            if tick_steps:
+                due = self.step_count - clock.steps_at_tick >= tick_steps
+            else:
+                due = now - clock.last_tick >= sched.tick_seconds
+            if due:
+                self.elapsed = session_elapsed_base + (now - clock.started - paused_total)
+                report = self._tick(clock, "running")
+                yield report
+                if report.state == "diverged":
+                    return
+
+    def _limit_reached(self, elapsed: float) -> bool:
+        t = self.config.train
+        if t.steps and self.step_count >= t.steps:
+            return True
+        if t.minutes and elapsed >= t.minutes * 60.0:
+            return True
+        return False
+
+    def _progress(self) -> tuple[float | None, float | None]:
+        """(progress 0..1, eta seconds) from the step or time limit; (None, None) without a limit."""
+        t = self.config.train
+        if t.steps:
+            progress = min(1.0, self.step_count / t.steps)
+        elif t.minutes:
+            progress = min(1.0, self.elapsed / (t.minutes * 60.0))
+        else:
+            return None, None
+        if progress <= 0:
+            return progress, None
+        return progress, self.elapsed * (1 - progress) / progress
+
+    # ------------------------------------------------------------------ housekeeping
+    def _tick(self, clock: _Clock, state: str, *, force_sample: bool = False, force_checkpoint: bool = False) -> TickReport:
+        now = time.perf_counter()
+        events: list[str] = []
+        sched = self.config.schedule
+        steps = self.step_count - clock.steps_at_tick
+        seconds = max(now - clock.last_tick, 1e-9)
+
+        # The one readback of the tick: all per-step statistics at once.
+        if self._stats:
+            stats = torch.stack(self._stats).float()
+            stats = self.dist.mean_(stats) if self.dist.enabled else stats
+            values = stats.cpu().numpy().T.copy()
+        else:
+            values = np.zeros((len(STAT_NAMES), 0), dtype=np.float32)
+        self._stats.clear()
+        first_step = self._tick_first_step
+
+        if values.size and not np.isfinite(values).all():
+            rollback = self._rollback(events)
+            if rollback == "diverged":
+                state = "diverged"
+            values = np.zeros((len(STAT_NAMES), 0), dtype=np.float32)
+            force_sample = True
+        elif values.size and now - clock.last_good_state >= GOOD_STATE_SECONDS:
+            self._good_state = self._capture_state(include_rng=False)
+            clock.last_good_state = now
+
+        if self.adaptive is not None:
+            self.adaptive.update()
+
+        grid = None
+        ema_copy = None
+        if force_sample or now - clock.last_sample >= sched.sample_seconds:
+            grid = make_grid(render(self.G_ema, self.fixed_z))
+            ema_copy = self._ema_cpu_copy()
+            clock.last_sample = now
+            if self.writes_files:
+                assert self.run is not None
+                try:
+                    save_png(self.run.sample_path(self.step_count), grid)
+                except OSError as exc:
+                    events.append(f"Could not save the sample grid: {exc.strerror or exc}.")
+
+        quality = None
+        if self.step_count > 0 and state != "diverged" and (
+            now - clock.last_metric >= sched.metric_seconds or (force_checkpoint and self.best_quality is None)
+        ):
+            quality = self._measure_quality()
+            clock.last_metric = time.perf_counter()
+
+        progress, eta = self._progress()
+        report_images = steps * self.config.train.batch
+        record: dict[str, Any] = {
+            "step": self.step_count,
+            "images": self.images_seen,
+            "time": round(self.elapsed, 3),
+            "steps_per_sec": steps / seconds,
+            "images_per_sec": report_images / seconds,
+            "lr_scale": self.lr_scale,
+            "augment_p": self._augment_probability(),
+        }
+        for name, row in zip(STAT_NAMES, values):
+            if row.size:
+                record[name] = float(row.mean())
+
+        checkpoint = None
+        if self.writes_files:
+            assert self.run is not None
+            if quality is not None:
+                record["swd"] = quality.swd
+                record["swd_levels"] = list(quality.per_level)
+                if self.best_quality is None or quality.swd < self.best_quality:
+                    self.best_quality = quality.swd
+                    if self._save("best", events):
+                        events.append(f"New best quality (SWD {quality.swd:.2f}) saved as the 'best' checkpoint.")
+            if force_checkpoint or now - clock.last_checkpoint >= sched.checkpoint_minutes * 60.0:
+                if self._save("latest", events):
+                    checkpoint = str(self.run.checkpoint_path("latest"))
+                clock.last_checkpoint = now
+                self._good_state = self._capture_state(include_rng=False)
+                clock.last_good_state = now
+            if sched.snapshot_minutes and now - clock.last_snapshot >= sched.snapshot_minutes * 60.0:
+                self._save(f"step-{self.step_count:09d}", events)
+                self._prune_snapshots()
+                clock.last_snapshot = now
+            if events:
+                record["events"] = events
+                for event in events:
+                    self.run.log(event)
+            if steps or quality is not None or events:
+                try:
+                    self.run.append_stats(record)
+                except OSError as exc:
+                    events.append(f"Could not write stats.jsonl: {exc.strerror or exc}.")
+        elif quality is not None and (self.best_quality is None or quality.swd < self.best_quality):
+            self.best_quality = quality.swd
+
+        clock.last_tick = time.perf_counter()
+        clock.steps_at_tick = self.step_count
+        self._tick_first_step = self.step_count + 1
+        return TickReport(
+            step=self.step_count,
+            first_step=first_step,
+            images_seen=self.images_seen,
+            d_loss=values[0],
+            g_loss=values[1],
+            d_real=values[2],
+            d_fake=values[3],
+            steps_per_second=steps / seconds,
+            images_per_second=report_images / seconds,
+            elapsed=self.elapsed,
+            eta=eta,
+            progress=progress,
+            batch=self.config.train.batch,
+            lr_scale=self.lr_scale,
+            augment_probability=self._augment_probability(),
+            state=state,
+            quality=quality,
+            best_quality=self.best_quality,
+            sample_grid=grid,
+            sample_step=self.step_count if grid is not None else None,
+            ema_generator=ema_copy,
+            checkpoint=checkpoint,
+            events=tuple(events),
+        )
+
+    def _augment_probability(self) -> float:
+        if not self.augment_policy:
+            return 0.0
+        return float(self.adaptive.probability if self.adaptive else self.config.augment.probability)
+
+    def _ema_cpu_copy(self) -> nn.Module:
+        clone = copy.deepcopy(self.G_ema).to("cpu", memory_format=torch.contiguous_format).eval()
+        clone.requires_grad_(False)
+        return clone
+
+    def _measure_quality(self) -> QualityFigure | None:
+        """Sliced Wasserstein distance between real images and EMA samples (rank 0 only)."""
+        if not self.dist.is_main:
+            return None
+        n = min(self.config.schedule.metric_images, max(len(self.bank), 16))
+        if self._metric is None:
+            images = self.bank.all_images()
+            picker = np.random.default_rng(self.config.train.seed)  # own RNG: training's is untouched
+            idx = picker.choice(len(images), size=n, replace=len(images) < n)
+            self._metric = SlicedWasserstein(images[idx], seed=self.config.train.seed)
+        seeds = [self.config.train.seed * 100_003 + METRIC_SEED_OFFSET + i for i in range(n)]
+        fakes = render(self.G_ema, z_batch_from_seeds(seeds, self.G.z_dim))
+        figure = self._metric(fakes)
+        self.quality_history.append((self.step_count, figure.swd))
+        return figure
+
+    # ------------------------------------------------------------------ NaN rollback
+    def _rollback(self, events: list[str]) -> str:
+        """Losses went NaN/inf: restore the last good weights, halve the learning rates."""
+        self.rollbacks += 1
+        if self.rollbacks > MAX_ROLLBACKS or self._good_state is None:
+            message = (
+                f"Training diverged: the losses became invalid {self.rollbacks} times even after lowering the "
+                "learning rates. Try a lower learning rate or another loss."
+            )
+            events.append(message)
+            if self.run is not None and self.writes_files:
+                self.run.log(message)
+            log.error(message)
+            return "diverged"
+        bad_step = self.step_count
+        self._load_state(self._good_state, restore_rng=False)
+        self.lr_scale *= 0.5
+        self._apply_lr_scale()
+        message = (
+            f"The losses became invalid (NaN) near step {bad_step}: went back to step {self.step_count} "
+            f"and halved the learning rates (now x{self.lr_scale:g})."
+        )
+        events.append(message)
+        log.warning(message)
+        if self.writes_files:
+            assert self.run is not None
+            self.run.truncate_after(self.step_count)
+        return "rolled back"
+
+    def _apply_lr_scale(self) -> None:
+        t = self.config.train
+        for group in self.opt_g.param_groups:
+            group["lr"] = t.lr_g * self.lr_scale
+        for group in self.opt_d.param_groups:
+            group["lr"] = t.lr_d * self.lr_scale
+
+    # ------------------------------------------------------------------ state
+    def _seed_generators(self, seed: int, rank: int, step: int) -> None:
+        base = (seed * 1_000_003 + rank * 7_919 + step) % (2**63)
+        self.data_gen.manual_seed(base + 1)
+        self.noise_gen.manual_seed(base + 2)
+        self.aug_gen.manual_seed(base + 3)
+
+    def _capture_state(self, include_rng: bool = True) -> dict[str, Any]:
+        """Everything needed to continue exactly: a plain dict of tensors and primitives."""
+
+        def cpu(sd: dict) -> dict:
+            return {k: v.detach().to("cpu", copy=True) if torch.is_tensor(v) else copy.deepcopy(v) for k, v in sd.items()}
+
+        state: dict[str, Any] = {
+            "app_version": __version__,
+            "config": self.config.to_dict(),
+            "step": self.step_count,
+            "images_seen": self.images_seen,
+            "elapsed": float(self.elapsed),
+            "lr_scale": self.lr_scale,
+            "rollbacks": self.rollbacks,
+            "best_quality": self.best_quality,
+            "G": cpu(self.G.state_dict()),
+            "D": cpu(self.D.state_dict()),
+            "G_ema": cpu(self.G_ema.state_dict()),
+            "opt_G": _optimizer_state_cpu(self.opt_g),
+            "opt_D": _optimizer_state_cpu(self.opt_d),
+            "scaler_G": self.scaler_g.state_dict(),
+            "scaler_D": self.scaler_d.state_dict(),
+            "augment": self.adaptive.state_dict() if self.adaptive else {},
+            "resolution": self.config.data.resolution,
+            "channels": self.config.channels,
+            "z_dim": self.G.z_dim,
+        }
+        if include_rng:
+            state["rng"] = {
+                "data": self.data_gen.get_state(),
+                "noise": self.noise_gen.get_state(),
+                "augment": self.aug_gen.get_state(),
+                "torch": torch.get_rng_state(),
+            }
+        return state
+
+    def _load_state(self, state: dict[str, Any], restore_rng: bool = True) -> None:
+        try:
+            self.G.load_state_dict(state["G"])
+            self.D.load_state_dict(state["D"])
+            self.G_ema.load_state_dict(state["G_ema"])
+            self.opt_g.load_state_dict(state["opt_G"])
+            self.opt_d.load_state_dict(state["opt_D"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise CheckpointError(
+                f"The checkpoint does not fit this model (different architecture, size or resolution): {str(exc).splitlines()[0][:160]}"
+            ) from None
+        if state.get("scaler_G"):
+            self.scaler_g.load_state_dict(state["scaler_G"])
+        if state.get("scaler_D"):
+            self.scaler_d.load_state_dict(state["scaler_D"])
+        if self.adaptive is not None and state.get("augment"):
+            self.adaptive.load_state_dict(state["augment"])
+        self.step_count = int(state["step"])
+        self.images_seen = int(state.get("images_seen", self.step_count * self.config.train.batch))
+        self.elapsed = float(state.get("elapsed", 0.0))
+        self.lr_scale = float(state.get("lr_scale", 1.0))
+        self.rollbacks = int(state.get("rollbacks", 0))
+        self.best_quality = state.get("best_quality")
+        self._apply_lr_scale()
+        if restore_rng:
+            rng = state.get("rng") or {}
+            if self.dist.is_main and rng:
+                self.data_gen.set_state(rng["data"])
+                self.noise_gen.set_state(rng["noise"])
+                self.aug_gen.set_state(rng["augment"])
+                torch.set_rng_state(rng["torch"])
+            else:
+                # Other ranks' streams were not saved: derive fresh, distinct ones from the step.
+                self._seed_generators(self.config.train.seed, self.dist.rank, self.step_count)
+
+    def state_dict(self) -> dict[str, Any]:
+        return self._capture_state(include_rng=True)
+
+    def _save(self, name: str, events: list[str]) -> bool:
+        """Write a checkpoint; a full disk or read-only folder is reported, never fatal."""
+        assert self.run is not None
+        try:
+            save_checkpoint(self.run.checkpoint_path(name), self.state_dict())
+            return True
+        except OSError as exc:
+            events.append(
+                f"Could not save the '{name}' checkpoint ({exc.strerror or exc}); training continues and the previous checkpoint is untouched."
+            )
+            return False
+
+    def save(self, name: str = "latest") -> Path | None:
+        """Save a checkpoint now (rank 0 only); returns its path, or None when nothing was written."""
+        if not self.writes_files:
+            return None
+        assert self.run is not None
+        events: list[str] = []
+        if self._save(name, events):
+            return self.run.checkpoint_path(name)
+        for event in events:
+            log.warning(event)
+        return None
+
+    def _prune_snapshots(self) -> None:
+        assert self.run is not None
+        keep = self.config.schedule.keep_snapshots
+        snapshots = sorted(self.run.checkpoints_dir.glob("step-*.pt"))
+        for old in snapshots[: max(0, len(snapshots) - keep)]:
+            try:
+                old.unlink()
+            except OSError:
+                pass
+
+    def _resume(self) -> None:
+        assert self.run is not None
+        path = self.run.checkpoint_path("latest")
+        if not path.exists():
+            raise CheckpointError(f"Nothing to resume: '{self.run.root}' has no latest checkpoint.")
+        state = load_checkpoint(path)
+        saved = RunConfig.from_dict(state["config"])
+        if (saved.model, saved.data.resolution, saved.channels) != (
+            self.config.model,
+            self.config.data.resolution,
+            self.config.channels,
+        ):
+            raise CheckpointError(
+                "The checkpoint's model or resolution differs from these settings; resume with the run's own config.json."
+            )
+        self._load_state(state, restore_rng=True)
+        if self.writes_files:
+            self.run.truncate_after(self.step_count)
+            self.run.write_config(self.config)
+            self.run.log(f"Resumed at step {self.step_count}.")
+        self._good_state = self._capture_state(include_rng=False)
+
+    def _describe(self) -> str:
+        c = self.config
+        return (
+            f"{c.model.arch} at {c.data.resolution}px, width {c.model.width}, loss {c.loss.kind}, batch {c.train.batch}, "
+            f"{self.precision.name} on {self.device.type}, {len(self.bank)} images"
+            + (f", {self.dist.world_size} processes" if self.dist.enabled else "")
+        )
+
+
+def _optimizer_state_cpu(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
+    sd = optimizer.state_dict()
+    state = {
+        k: {n: (v.detach().to("cpu", copy=True) if torch.is_tensor(v) else v) for n, v in s.items()}
+        for k, s in sd["state"].items()
+    }
+    return {"state": state, "param_groups": copy.deepcopy(sd["param_groups"])}

@@ -1,0 +1,158 @@
+"""The run folder: everything a run writes, laid out so it can be reopened anywhere.
+
+    RUN/
+      config.json          the RunConfig
+      stats.jsonl          one JSON line per tick
+      log.txt              plain-language events (checkpoints, rollbacks, warnings)
+      samples/step-NNNNNNNNN.png   fixed-noise sample grids over time
+      checkpoints/latest.pt, best.pt, step-NNNNNNNNN.pt
+      artwork/             saved pieces (written by the explorer)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from .config import ConfigError, RunConfig
+
+
+class RunFolderError(ValueError):
+    """The run folder can't be created or read; one-line message."""
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    root: Path
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def stats_path(self) -> Path:
+        return self.root / "stats.jsonl"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "log.txt"
+
+    @property
+    def samples_dir(self) -> Path:
+        return self.root / "samples"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def artwork_dir(self) -> Path:
+        return self.root / "artwork"
+
+    def checkpoint_path(self, name: str) -> Path:
+        return self.checkpoints_dir / f"{name}.pt"
+
+    def sample_path(self, step: int) -> Path:
+        return self.samples_dir / f"step-{step:09d}.png"
+
+    def create(self) -> None:
+        try:
+            for folder in (self.root, self.samples_dir, self.checkpoints_dir, self.artwork_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"Cannot create the run folder '{self.root}': {exc.strerror or exc}.") from None
+
+    def exists(self) -> bool:
+        return self.config_path.is_file()
+
+    # -- config ---------------------------------------------------------------------
+    def write_config(self, config: RunConfig) -> None:
+        _atomic_write_text(self.config_path, config.to_json() + "\n")
+
+    def read_config(self) -> RunConfig:
+        try:
+            return RunConfig.from_json_file(self.config_path)
+        except ConfigError as exc:
+            raise RunFolderError(f"The run folder '{self.root}' has unusable settings: {exc}") from None
+
+    # -- stats ----------------------------------------------------------------------
+    def append_stats(self, record: dict[str, Any]) -> None:
+        line = json.dumps(_json_safe(record), separators=(",", ":"))
+        with open(self.stats_path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+    def read_stats(self) -> list[dict[str, Any]]:
+        """Every complete line; a torn last line (from a crash mid-write) is ignored."""
+        return list(iter_stats(self.stats_path))
+
+    def truncate_after(self, step: int) -> None:
+        """Forget stats and samples from after `step`, so a resumed run continues seamlessly."""
+        if self.stats_path.exists():
+            kept = [r for r in iter_stats(self.stats_path) if int(r.get("step", 0)) <= step]
+            text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept)
+            _atomic_write_text(self.stats_path, text)
+        if self.samples_dir.is_dir():
+            for png in self.samples_dir.glob("step-*.png"):
+                try:
+                    if int(png.stem.split("-")[1]) > step:
+                        png.unlink()
+                except (ValueError, IndexError, OSError):
+                    continue
+
+    def sample_steps(self) -> list[int]:
+        steps = []
+        for png in self.samples_dir.glob("step-*.png") if self.samples_dir.is_dir() else []:
+            try:
+                steps.append(int(png.stem.split("-")[1]))
+            except (ValueError, IndexError):
+                continue
+        return sorted(steps)
+
+    # -- log ------------------------------------------------------------------------
+    def log(self, message: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with open(self.log_path, "a", encoding="utf-8") as handle:
+            handle.write(f"{stamp}  {message}\n")
+
+
+def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        return
+    with handle:
+        for line in handle:
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict):
+                yield record
+
+
+def _json_safe(value: Any) -> Any:
+    """JSON has no NaN/inf: write them as null so every line stays standard JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)

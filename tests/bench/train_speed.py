@@ -1,0 +1,119 @@
+"""Engine speed against a plain, minimal PyTorch loop of the same DCGAN, in the same run.
+
+    python tests/bench/train_speed.py                  # 32 and 64 px, a few dozen steps each
+    python tests/bench/train_speed.py --resolutions 32 --steps 100
+
+Both sides train the same DCGAN (same width, latent size, batch, textbook loss, Adam
+2e-4 / 0.5) on the same images for the same number of steps, after the same warm-up.
+The plain loop is the classic DCGAN example: a DataLoader over float images, BCE on D's
+output, D's weight gradients computed in the G step. The engine runs its real `run()`
+loop, housekeeping included (ticks, the final sample grid and quality figure).
+
+Not a test: it prints figures to compare side by side. Speed depends on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from ganstudio.config import RunConfig  # noqa: E402
+from ganstudio.data import make_demo_set  # noqa: E402
+from ganstudio.device import cpu_supports_bf16  # noqa: E402
+from ganstudio.engine import Trainer  # noqa: E402
+from ganstudio.models import build_discriminator, build_generator  # noqa: E402
+
+WIDTH, Z_DIM, BATCH = 64, 100, 64
+
+
+def plain_loop(images, resolution: int, steps: int, warmup: int) -> float:
+    """The classic PyTorch DCGAN example loop; returns images/s over the timed steps."""
+    torch.manual_seed(0)
+    data = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data), batch_size=BATCH, shuffle=True, drop_last=True)
+    G = build_generator("dcgan", resolution=resolution, channels=3, z_dim=Z_DIM, width=WIDTH)
+    D = build_discriminator("dcgan", resolution=resolution, channels=3, width=WIDTH)
+    criterion = nn.BCEWithLogitsLoss()
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    done, start = 0, None
+    while done < warmup + steps:
+        for (real,) in loader:
+            if done == warmup:
+                start = time.perf_counter()
+            if done == warmup + steps:
+                break
+            b = real.size(0)
+            ones, zeros = torch.ones(b), torch.zeros(b)
+            D.zero_grad()
+            err_real = criterion(D(real), ones)
+            err_real.backward()
+            fake = G(torch.randn(b, Z_DIM))
+            err_fake = criterion(D(fake.detach()), zeros)
+            err_fake.backward()
+            opt_d.step()
+            G.zero_grad()
+            err_g = criterion(D(fake), ones)
+            err_g.backward()
+            opt_g.step()
+            float(err_g)  # the example prints losses every few steps; reading one back is its cost
+            done += 1
+    return steps * BATCH / (time.perf_counter() - start)
+
+
+def engine_loop(images, resolution: int, steps: int, warmup: int, precision: str, channels_last: bool) -> float:
+    cfg = RunConfig()
+    cfg.data.resolution = resolution
+    cfg.data.flip = False
+    cfg.model.arch, cfg.model.width, cfg.model.z_dim = "dcgan", WIDTH, Z_DIM
+    cfg.loss.kind = "ns"
+    cfg.train.batch = BATCH
+    cfg.train.precision = precision
+    cfg.train.channels_last = channels_last
+    cfg.train.steps = warmup + steps
+    cfg.schedule.metric_seconds = 1e9
+    trainer = Trainer(cfg.validate(), images, None, device="cpu")
+    for _ in range(warmup):
+        trainer.step()
+    start = time.perf_counter()
+    for _ in trainer.run():
+        pass
+    return steps * BATCH / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--resolutions", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--steps", type=int, default=0, help="timed steps per run (default: scaled to resolution)")
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--images", type=int, default=1000)
+    args = parser.parse_args()
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 kernels: {cpu_supports_bf16()}")
+    print(f"DCGAN width {WIDTH}, latent {Z_DIM}, batch {BATCH}, textbook loss; images/s (higher is better)\n")
+    header = f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {'ratio fp32':>11} {'ratio best':>11}"
+    print(header)
+    print("-" * len(header))
+    for res in args.resolutions:
+        steps = args.steps or max(10, int(60 * (32 / res) ** 2))
+        images = make_demo_set("shapes", args.images, res, seed=0)
+        plain = plain_loop(images, res, steps, args.warmup)
+        fp32 = engine_loop(images, res, steps, args.warmup, "fp32", False)
+        fp32_cl = engine_loop(images, res, steps, args.warmup, "fp32", True)
+        bf16 = engine_loop(images, res, steps, args.warmup, "bf16", True) if cpu_supports_bf16() else float("nan")
+        best = max(fp32, fp32_cl, bf16 if bf16 == bf16 else 0.0)
+        print(
+            f"{res:>4} {plain:>11.0f} {fp32:>12.0f} {fp32_cl:>9.0f} {bf16:>9.0f} {fp32 / plain:>11.2f} {best / plain:>11.2f}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

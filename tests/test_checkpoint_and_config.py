@@ -1,0 +1,161 @@
+"""Checkpoint files and settings: atomic, refuse code, clear messages."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+
+import pytest
+import torch
+
+from ganstudio.checkpoint import (
+    CheckpointError,
+    generator_fingerprint,
+    load_checkpoint,
+    load_generator,
+    resolve_checkpoint_path,
+    save_checkpoint,
+)
+from ganstudio.config import ConfigError, RunConfig
+from ganstudio.presets import PRESETS, apply_preset, choose_preset, get_preset
+
+
+class _Payload:
+    """Unpickling this would create a marker file: proof that code ran."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_checkpoint_that_would_run_code_is_refused(tmp_path):
+    marker = tmp_path / "pwned"
+    evil = tmp_path / "evil.pt"
+    with open(evil, "wb") as handle:
+        pickle.dump({"format": "ganstudio.checkpoint", "payload": _Payload(str(marker))}, handle)
+    torch.save({"format": "ganstudio.checkpoint", "x": _Payload(str(marker))}, tmp_path / "evil2.pt")
+    assert not marker.exists()  # saving did not trigger it
+    for path in (evil, tmp_path / "evil2.pt"):
+        with pytest.raises(CheckpointError) as err:
+            load_checkpoint(path)
+        message = str(err.value)
+        assert "\n" not in message
+        assert "Refused" in message or "not a readable checkpoint" in message
+    assert not marker.exists()
+
+
+def test_foreign_and_broken_checkpoints_get_one_line_messages(tmp_path):
+    torch.save({"state_dict": {"w": torch.zeros(2)}}, tmp_path / "other.pt")
+    (tmp_path / "text.pt").write_text("hello")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    save_checkpoint(tmp_path / "future.pt", {"config": {}, "step": 0, "G_ema": {}})
+    data = torch.load(tmp_path / "future.pt", weights_only=True)
+    data["version"] = 99
+    torch.save(data, tmp_path / "future.pt")
+    cases = {
+        "other.pt": "another program",
+        "text.pt": "not a readable checkpoint",
+        "empty.pt": "not a readable checkpoint",
+        "future.pt": "newer GAN Studio",
+        "missing.pt": "No checkpoint",
+    }
+    for name, expected in cases.items():
+        with pytest.raises(CheckpointError) as err:
+            load_checkpoint(tmp_path / name)
+        assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path):
+    path = tmp_path / "ck" / "latest.pt"
+    save_checkpoint(path, {"config": {}, "step": 1, "G_ema": {"w": torch.ones(3)}})
+    assert load_checkpoint(path)["step"] == 1
+    # A save that fails half-way (an unpicklable object) leaves the old file as it was.
+    with pytest.raises(Exception):
+        save_checkpoint(path, {"config": {}, "step": 2, "G_ema": {}, "bad": lambda: None})
+    assert load_checkpoint(path)["step"] == 1
+    assert sorted(p.name for p in path.parent.iterdir()) == ["latest.pt"]
+
+
+def test_resolve_checkpoint_path_in_a_run_folder(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoints"):
+        resolve_checkpoint_path(tmp_path)
+    (tmp_path / "checkpoints").mkdir()
+    save_checkpoint(tmp_path / "checkpoints" / "best.pt", {"config": {}, "step": 1, "G_ema": {}})
+    assert resolve_checkpoint_path(tmp_path).name == "best.pt"
+    save_checkpoint(tmp_path / "checkpoints" / "latest.pt", {"config": {}, "step": 2, "G_ema": {}})
+    assert resolve_checkpoint_path(tmp_path).name == "latest.pt"
+    assert resolve_checkpoint_path(tmp_path, prefer="best").name == "best.pt"
+
+
+def test_generator_with_mismatched_shapes_is_a_clear_error(tmp_path):
+    cfg = RunConfig()
+    cfg.data.resolution = 16
+    cfg.model.width = 8
+    save_checkpoint(tmp_path / "bad.pt", {"config": cfg.to_dict(), "step": 3, "G_ema": {"net.0.weight": torch.zeros(1)}})
+    with pytest.raises(CheckpointError, match="does not match"):
+        load_generator(tmp_path / "bad.pt")
+
+
+def test_fingerprint_changes_with_any_weight():
+    a = {"w": torch.zeros(4), "b": torch.ones(2)}
+    b = {"w": torch.zeros(4), "b": torch.tensor([1.0, 1.0 + 1e-6])}
+    assert generator_fingerprint(a) == generator_fingerprint({k: v.clone() for k, v in a.items()})
+    assert generator_fingerprint(a) != generator_fingerprint(b)
+    assert len(generator_fingerprint(a)) == 16
+
+
+@pytest.mark.parametrize(
+    "section,key,value,message",
+    [
+        ("train", "batch", 0, "batch size must be between 1"),
+        ("data", "resolution", 100, "Resolution must be 16, 32, 64, 128 or 256"),
+        ("train", "lr_g", -1.0, "generator learning rate must be above 0"),
+        ("model", "z_dim", 0, "latent size"),
+        ("loss", "kind", "magic", "Unknown loss 'magic'"),
+        ("augment", "policy", "color,blur", "Unknown augmentation 'blur'"),
+        ("train", "batch", 2.5, "whole number"),
+        ("data", "background", "red", "#rrggbb"),
+        ("train", "lr_d", float("nan"), "finite number"),
+    ],
+)
+def test_bad_settings_have_plain_messages(section, key, value, message):
+    raw = RunConfig().to_dict()
+    raw[section][key] = value
+    with pytest.raises(ConfigError) as err:
+        RunConfig.from_dict(raw)
+    assert message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_config_round_trips_through_json_and_rejects_unknown_keys(tmp_path):
+    cfg = RunConfig()
+    cfg.train.batch = 32
+    cfg.augment.policy = "color"
+    path = tmp_path / "config.json"
+    path.write_text(cfg.to_json())
+    assert RunConfig.from_json_file(path) == cfg
+    raw = cfg.to_dict()
+    raw["train"]["bacth"] = 3
+    with pytest.raises(ConfigError, match="Unknown setting 'bacth'"):
+        RunConfig.from_dict(raw)
+    path.write_text("{not json")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        RunConfig.from_json_file(path)
+
+
+def test_presets_suit_the_device_and_the_data_size():
+    assert choose_preset(500, "cpu") == "quick-sketch"
+    assert choose_preset(500, "cuda") == "balanced"
+    assert choose_preset(50_000, "cuda") == "quality"
+    small = apply_preset(RunConfig(), "balanced", n_images=300)
+    large = apply_preset(RunConfig(), "balanced", n_images=20_000)
+    assert small.augment.policy and not large.augment.policy
+    assert small.model.arch == "resnet" and small.loss.kind == "hinge"
+    assert get_preset("Quick sketch").key == "quick-sketch"
+    with pytest.raises(ConfigError, match="Unknown preset"):
+        get_preset("turbo")
+    for key in PRESETS:
+        assert apply_preset(RunConfig(), key, n_images=100).preset == key

@@ -1,0 +1,158 @@
+"""`ganstudio train | generate | info` as a terminal user runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import tiny_config
+from ganstudio.cli import main
+from ganstudio.export import read_recipe
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str, env_extra: dict | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
+    """Run the real command in a fresh process, as a user would."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "ganstudio", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """One short real run, shared by the tests that only read it."""
+    root = tmp_path_factory.mktemp("cli")
+    config = tiny_config(train__steps=8)
+    (root / "tiny.json").write_text(config.to_json())
+    code = main(["train", "--config", str(root / "tiny.json"), "--out", str(root / "run"), "--quiet"])
+    assert code == 0
+    return root / "run"
+
+
+def test_train_writes_a_complete_run_folder(trained_run):
+    assert (trained_run / "config.json").is_file()
+    assert (trained_run / "checkpoints" / "latest.pt").is_file()
+    assert len((trained_run / "stats.jsonl").read_text().splitlines()) >= 2
+    assert list((trained_run / "samples").glob("step-*.png"))
+
+
+def test_generate_same_seed_gives_identical_pngs_with_a_recipe(trained_run, tmp_path):
+    assert main(["generate", str(trained_run), "--n", "3", "--seed", "5", "--out", str(tmp_path / "a"), "--grid"]) == 0
+    assert main(["generate", str(trained_run), "--n", "3", "--seed", "5", "--out", str(tmp_path / "b")]) == 0
+    assert main(["generate", str(trained_run), "--n", "1", "--seed", "6", "--out", str(tmp_path / "c")]) == 0
+    names = sorted(p.name for p in (tmp_path / "a").glob("seed-*.png"))
+    assert names == ["seed-000005.png", "seed-000006.png", "seed-000007.png"]
+    for name in names:
+        a = np.asarray(Image.open(tmp_path / "a" / name))
+        b = np.asarray(Image.open(tmp_path / "b" / name))
+        assert a.shape == (16, 16, 3) and np.array_equal(a, b)
+    # Image i comes from seed+i: seed 6 alone equals the second image of the seed-5 batch.
+    assert np.array_equal(
+        np.asarray(Image.open(tmp_path / "a" / "seed-000006.png")), np.asarray(Image.open(tmp_path / "c" / "seed-000006.png"))
+    )
+    assert not np.array_equal(
+        np.asarray(Image.open(tmp_path / "a" / "seed-000005.png")), np.asarray(Image.open(tmp_path / "a" / "seed-000006.png"))
+    )
+    recipe = read_recipe(tmp_path / "a" / "seed-000007.png")
+    assert recipe["seed"] == 7 and recipe["step"] == 8 and len(recipe["latent"]) == 16 and recipe["run"] == "run"
+    grid = Image.open(next((tmp_path / "a").glob("grid-*.png")))
+    assert grid.width > 16 * 2
+
+
+def test_generate_truncation_zero_gives_one_image_for_every_seed(trained_run, tmp_path):
+    assert main(["generate", str(trained_run), "--n", "2", "--truncation", "0", "--out", str(tmp_path)]) == 0
+    a, b = (np.asarray(Image.open(p)) for p in sorted(tmp_path.glob("seed-*.png")))
+    assert np.array_equal(a, b)
+
+
+def test_info_prints_what_is_in_a_run(trained_run, capsys):
+    assert main(["info", str(trained_run)]) == 0
+    text = capsys.readouterr().out
+    assert "Resolution:" in text and "16" in text and "latest.pt" in text and "Step:" in text
+    assert main(["info", str(trained_run / "checkpoints" / "latest.pt"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["step"] == 8 and data["resolution"] == 16 and data["kind"] == "checkpoint"
+
+
+def test_resume_continues_the_step_count(trained_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    assert main(["train", "--out", str(run), "--resume", "--steps", "12", "--quiet"]) == 0
+    steps = [json.loads(line)["step"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps) and steps[-1] == 12
+    # Starting over in the same folder without --resume would lose work: refused.
+    code = main(["train", "--data", "demo:shapes:24", "--out", str(run), "--quiet"])
+    assert code == 2
+
+
+def test_default_preset_trains_from_the_real_command(tmp_path):
+    """The README's first command, shortened: the installed entry point with a demo set."""
+    result = _cli("train", "--data", "demo:landscapes:40", "--out", str(tmp_path / "run"), "--resolution", "16", "--steps", "3")
+    assert result.returncode == 0, result.stderr
+    assert "Preset quick-sketch" in result.stdout and "Finished at step 3" in result.stdout
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["preset"] == "quick-sketch" and config["augment"]["policy"]  # 40 images: augmented
+
+
+def test_undecodable_images_are_skipped_and_named(tmp_path, capsys):
+    folder = tmp_path / "art"
+    (folder / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        Image.fromarray(rng.integers(0, 255, (20, 24, 3), dtype=np.uint8)).save(folder / "sub" / f"ok{i}.png")
+    good = folder / "sub" / "ok0.png"
+    Image.fromarray(rng.integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(folder / "broken.jpg", quality=90)
+    data = (folder / "broken.jpg").read_bytes()
+    (folder / "broken.jpg").write_bytes(data[: len(data) // 3])
+    (folder / "notes.png").write_text("not really a picture")
+    config = tiny_config(train__steps=2)
+    (tmp_path / "tiny.json").write_text(config.to_json())
+    code = main(["train", "--config", str(tmp_path / "tiny.json"), "--data", str(folder), "--out", str(tmp_path / "run")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Data: 4 images" in out
+    assert "broken.jpg" in out and "notes.png" in out and "Skipped 2 file(s)" in out
+    assert "broken.jpg" in (tmp_path / "run" / "log.txt").read_text()
+    assert good.exists()  # the user's files are untouched
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--batch", "0"], "--batch: must be at least 1"),
+        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--resolution", "100"], "--resolution: must be 16, 32"),
+        (["train", "--data", "{tmp}/nowhere", "--out", "{tmp}/r"], "No folder, zip file or demo set"),
+        (["train", "--data", "{tmp}/empty", "--out", "{tmp}/r"], "No images found"),
+        (["train", "--data", "demo:unicorns", "--out", "{tmp}/r"], "Unknown demo set"),
+        (["train", "--out", "{tmp}/r"], "Say what to train on"),
+        (["train", "--out", "{tmp}/r", "--resume"], "Nothing to resume"),
+        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--steps", "-3"], "--steps: must be at least 1"),
+        (["generate", "{tmp}/foreign.pt", "--out", "{tmp}/g"], "another program"),
+        (["generate", "{tmp}/empty", "--out", "{tmp}/g"], "no checkpoints"),
+        (["info", "{tmp}/nowhere"], "No run folder or checkpoint"),
+        (["generate", "{tmp}/foreign.pt", "--out", "{tmp}/g", "--truncation", "abc"], "--truncation: expected a number"),
+    ],
+)
+def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, args, expected):
+    import torch
+
+    (tmp_path / "empty").mkdir()
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
+    result = _cli(*[a.replace("{tmp}", str(tmp_path)) for a in args], timeout=120)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "r").exists() or not (tmp_path / "r" / "config.json").exists()

@@ -1,0 +1,206 @@
+"""The Trainer as its users see it: reports per tick, files in the run folder, exact resume."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from conftest import tiny_config
+from ganstudio.checkpoint import load_checkpoint
+from ganstudio.engine import Trainer
+
+
+def _train(config, images, run_dir, **kwargs):
+    trainer = Trainer(config, images, run_dir, device="cpu", **kwargs)
+    reports = list(trainer.run())
+    return trainer, reports
+
+
+def _stats_losses(run_dir):
+    lines = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
+    return [(r["step"], r.get("d_loss"), r.get("g_loss")) for r in lines if "d_loss" in r]
+
+
+def test_run_reports_every_step_and_writes_a_run_folder(tiny_images, tmp_path):
+    run_dir = tmp_path / "run"
+    trainer, reports = _train(tiny_config(), tiny_images, run_dir)
+
+    assert reports[-1].state == "finished"
+    assert reports[-1].step == 12
+    # Every step's losses arrive exactly once, in order, across the ticks.
+    steps = np.concatenate([np.arange(r.first_step, r.first_step + len(r.d_loss)) for r in reports])
+    assert steps.tolist() == list(range(1, 13))
+    for r in reports:
+        for values in (r.d_loss, r.g_loss, r.d_real, r.d_fake):
+            assert np.isfinite(values).all()
+        assert ((r.d_real >= 0) & (r.d_real <= 1)).all()
+    assert reports[-1].progress == 1.0
+    assert reports[0].images_per_second > 0
+
+    # The run folder: config, one stats line per tick, sample grids, a checkpoint.
+    assert json.loads((run_dir / "config.json").read_text())["model"]["width"] == 8
+    assert [s for s, _, _ in _stats_losses(run_dir)] == [4, 8, 12]
+    grids = sorted((run_dir / "samples").glob("step-*.png"))
+    assert grids[-1].name == "step-000000012.png"
+    grid = np.asarray(Image.open(grids[-1]))
+    assert grid.ndim == 3 and grid.shape[2] == 3 and grid.std() > 1  # real pixels, not a blank
+    ckpt = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    assert ckpt["step"] == 12 and ckpt["images_seen"] == 12 * 8
+    # The last report carries the sample grid and a CPU copy of the EMA generator.
+    last = reports[-1]
+    assert last.sample_grid is not None and last.sample_grid.dtype == np.uint8
+    assert last.ema_generator is not None
+    assert all(p.device.type == "cpu" and not p.requires_grad for p in last.ema_generator.parameters())
+    assert last.ema_generator is not trainer.G_ema
+
+
+def test_resume_continues_as_if_never_stopped(tiny_images, tmp_path):
+    straight = tmp_path / "straight"
+    _, reports_straight = _train(tiny_config(train__steps=16), tiny_images, straight)
+
+    split = tmp_path / "split"
+    _train(tiny_config(train__steps=8), tiny_images, split)
+    resumed, reports_resumed = _train(tiny_config(train__steps=16), tiny_images, split, resume=True)
+
+    assert reports_resumed[0].first_step == 9
+    assert resumed.step_count == 16
+    # Same losses at every step, to the bit: weights, optimisers, EMA and RNG all restored.
+    assert _stats_losses(split) == _stats_losses(straight)
+    a = np.asarray(Image.open(straight / "samples" / "step-000000016.png"))
+    b = np.asarray(Image.open(split / "samples" / "step-000000016.png"))
+    assert np.array_equal(a, b)
+
+
+def test_resume_forgets_stats_written_after_the_checkpoint(tiny_images, tmp_path):
+    run_dir = tmp_path / "run"
+    _train(tiny_config(train__steps=8), tiny_images, run_dir)
+    # A crash after the checkpoint leaves a stats line and a grid from the future.
+    with open(run_dir / "stats.jsonl", "a") as handle:
+        handle.write(json.dumps({"step": 10, "d_loss": 1.0, "g_loss": 1.0}) + "\n")
+        handle.write('{"step": 11, "d_lo')  # torn line
+    Image.new("RGB", (4, 4)).save(run_dir / "samples" / "step-000000010.png")
+    trainer, reports = _train(tiny_config(train__steps=12), tiny_images, run_dir, resume=True)
+    assert [s for s, _, _ in _stats_losses(run_dir)] == [4, 8, 12]
+    assert not (run_dir / "samples" / "step-000000010.png").exists()
+
+
+def test_stop_request_from_another_thread_saves_a_checkpoint(tiny_images, tmp_path):
+    run_dir = tmp_path / "run"
+    trainer = Trainer(tiny_config(train__steps=0), tiny_images, run_dir, device="cpu")  # no limit
+    reports = []
+
+    def consume():
+        for report in trainer.run():
+            reports.append(report)
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    deadline = time.time() + 30
+    while not reports and time.time() < deadline:
+        time.sleep(0.01)
+    trainer.request_stop()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    assert reports[-1].state == "stopped"
+    assert load_checkpoint(run_dir / "checkpoints" / "latest.pt")["step"] == reports[-1].step == trainer.step_count
+
+
+def test_pause_holds_the_step_counter_and_resume_continues(tiny_images, tmp_path):
+    trainer = Trainer(tiny_config(train__steps=0), tiny_images, tmp_path / "run", device="cpu")
+    states = []
+
+    def consume():
+        for report in trainer.run():
+            states.append(report.state)
+
+    worker = threading.Thread(target=consume)
+    worker.start()
+    try:
+        while trainer.step_count < 4:
+            time.sleep(0.01)
+        trainer.request_pause()
+        deadline = time.time() + 10
+        while "paused" not in states and time.time() < deadline:
+            time.sleep(0.01)
+        held = trainer.step_count
+        time.sleep(0.3)
+        assert trainer.step_count == held
+        trainer.request_resume()
+        deadline = time.time() + 10
+        while trainer.step_count <= held and time.time() < deadline:
+            time.sleep(0.01)
+        assert trainer.step_count > held
+    finally:
+        trainer.request_stop()
+        worker.join(timeout=30)
+    assert states[-1] == "stopped" and "paused" in states
+
+
+def test_nan_loss_rolls_back_lowers_learning_rates_and_continues(tiny_images, tmp_path):
+    run_dir = tmp_path / "run"
+    trainer = Trainer(tiny_config(train__steps=16), tiny_images, run_dir, device="cpu")
+    reports = []
+    for report in trainer.run():
+        reports.append(report)
+        if len(reports) == 1:
+            # Poison the discriminator: the next step's losses are NaN.
+            with torch.no_grad():
+                next(trainer.D.parameters()).fill_(float("nan"))
+    events = [e for r in reports for e in r.events]
+    assert any("NaN" in e and "halved the learning rates" in e for e in events)
+    assert reports[-1].state == "finished" and reports[-1].step == 16
+    assert reports[-1].lr_scale == 0.5
+    assert trainer.opt_d.param_groups[0]["lr"] == pytest.approx(trainer.config.train.lr_d * 0.5)
+    assert np.isfinite(reports[-1].d_loss).all() and len(reports[-1].d_loss) > 0
+    assert "NaN" in (run_dir / "log.txt").read_text()
+    # The curve on disk has no invalid points and its steps only go forward.
+    steps = [s for s, d, g in _stats_losses(run_dir)]
+    assert steps == sorted(steps) and all(d is not None for _, d, _ in _stats_losses(run_dir))
+
+
+def test_quality_figure_is_logged_and_keeps_a_best_checkpoint(tiny_images, tmp_path):
+    run_dir = tmp_path / "run"
+    _, reports = _train(tiny_config(schedule__metric_seconds=0.0), tiny_images, run_dir)
+    figures = [r.quality.swd for r in reports if r.quality is not None]
+    assert len(figures) >= 2 and all(np.isfinite(figures))
+    lines = [json.loads(line) for line in (run_dir / "stats.jsonl").read_text().splitlines()]
+    assert sum("swd" in line for line in lines) == len(figures)
+    best = load_checkpoint(run_dir / "checkpoints" / "best.pt")
+    assert best["best_quality"] == pytest.approx(min(figures))
+
+
+@pytest.mark.parametrize(
+    "arch,loss,extra",
+    [
+        ("dcgan", "ns", {}),
+        ("dcgan", "lsgan", {"augment__policy": "color,translation,cutout"}),
+        ("resnet", "hinge", {"augment__policy": "color,translation", "augment__adaptive": True}),
+        ("resnet", "wgan-gp", {}),
+        ("dcgan", "hinge", {"loss__r1_gamma": 1.0, "loss__r1_every": 2}),
+        ("dcgan", "ns", {"train__precision": "bf16", "loss__d_steps": 2}),
+    ],
+)
+def test_every_architecture_and_objective_trains(tiny_images, tmp_path, arch, loss, extra):
+    cfg = tiny_config(model__arch=arch, loss__kind=loss, train__steps=6, **extra)
+    trainer, reports = _train(cfg, tiny_images, None)
+    losses = np.concatenate([r.d_loss for r in reports] + [r.g_loss for r in reports])
+    assert len(losses) == 12 and np.isfinite(losses).all()
+    # The generator moved: its EMA differs from the initial weights.
+    assert reports[-1].sample_grid.std() > 0
+
+
+def test_a_set_smaller_than_the_batch_trains(tiny_images, tmp_path):
+    _, reports = _train(tiny_config(train__batch=16, train__steps=4), tiny_images[:3], None)
+    assert reports[-1].step == 4 and reports[-1].images_seen == 64
+
+
+def test_tick_reports_are_frozen(tiny_images):
+    _, reports = _train(tiny_config(train__steps=4), tiny_images, None)
+    with pytest.raises(AttributeError):
+        reports[0].step = 99  # type: ignore[misc]
