@@ -134,7 +134,7 @@ def generator_fingerprint(state_dict: dict[str, torch.Tensor]) -> str:
         tensor = state_dict[name]
         if not torch.is_tensor(tensor):
             continue
-        tensor = tensor.detach().to("cpu").contiguous()
+        tensor = tensor.detach().to("cpu").contiguous().reshape(-1)
         digest.update(name.encode())
         digest.update(str(tuple(tensor.shape)).encode())
         digest.update(str(tensor.dtype).encode())

@@ -200,6 +200,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     ctx = context_from_env()
     device = init_distributed(ctx, config.train.device) if ctx.enabled else pick_device(config.train.device)
+    clean_exit = False
     try:
         if not args.resume:
             use_preset = bool(args.preset) or not args.config
@@ -242,11 +243,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 _say(f"Resuming at step {trainer.step_count}.")
         if ctx.is_main and images.skipped:
             for item in images.skipped:
-                trainer.run.log(f"Skipped {item.path}: {item.reason}")
-        return _train_loop(trainer, show_progress=ctx.is_main and not args.quiet)
+                trainer.folder.log(f"Skipped {item.path}: {item.reason}")
+        code = _train_loop(trainer, show_progress=ctx.is_main and not args.quiet)
+        clean_exit = True
+        return code
     finally:
         if ctx.enabled:
-            shutdown_distributed(ctx)
+            shutdown_distributed(ctx, clean=clean_exit)
 
 
 def _load_data(config, ctx, *, quiet: bool, load_images):
@@ -324,7 +327,7 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
 
     if last is not None and trainer.writes_files:
         state = {"finished": "Finished", "stopped": "Stopped", "diverged": "Stopped: training diverged"}.get(last.state, last.state)
-        _say(f"{state} at step {last.step} after {_duration(last.elapsed)}. Run folder: {trainer.run.root}")
+        _say(f"{state} at step {last.step} after {_duration(last.elapsed)}. Run folder: {trainer.folder.root}")
         if last.best_quality is not None:
             _say(f"Best quality (sliced Wasserstein distance, lower is better): {last.best_quality:.2f}")
     return 1 if last is not None and last.state == "diverged" else 0

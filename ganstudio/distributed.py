@@ -74,6 +74,9 @@ def init_distributed(ctx: DistContext, device_request: str) -> torch.device:
     return device
 
 
-def shutdown_distributed(ctx: DistContext) -> None:
+def shutdown_distributed(ctx: DistContext, *, clean: bool = True) -> None:
+    """Leave the process group. After an error, leave at once so torchrun sees the failure."""
     if ctx.enabled and dist.is_initialized():
+        if clean:
+            dist.barrier()  # gloo aborts a process whose peer has already left
         dist.destroy_process_group()

@@ -120,8 +120,8 @@ class Trainer:
         self.dist = dist or DistContext()
         self.device = torch.device(device) if device is not None else pick_device(config.train.device)
         self.precision: Precision = resolve_precision(config.train.precision, self.device)
-        self.run = RunFolder(Path(run_dir)) if run_dir is not None else None
-        self.writes_files = self.run is not None and self.dist.is_main
+        self.folder = RunFolder(Path(run_dir)) if run_dir is not None else None
+        self.writes_files = self.folder is not None and self.dist.is_main
 
         cfg = self.config
         if cfg.train.threads > 0 and self.device.type == "cpu":
@@ -196,10 +196,10 @@ class Trainer:
         if resume:
             self._resume()
         elif self.writes_files:
-            assert self.run is not None
-            self.run.create()
-            self.run.write_config(self.config)
-            self.run.log(f"New run: {self._describe()}")
+            assert self.folder is not None
+            self.folder.create()
+            self.folder.write_config(self.config)
+            self.folder.log(f"New run: {self._describe()}")
 
     # ------------------------------------------------------------------ control
     def request_stop(self) -> None:
@@ -307,50 +307,59 @@ class Trainer:
         sched = cfg.schedule
         tick_steps = sched.tick_steps or (10 if self.dist.enabled else 0)  # ranks must agree on tick steps
         now = time.perf_counter()
-        clock = _Clock(last_tick=now, last_checkpoint=now, last_snapshot=now, started=now, last_good_state=now)
+        clock = _Clock(
+            last_tick=now, last_metric=now, last_checkpoint=now, last_snapshot=now, started=now, last_good_state=now
+        )
         session_elapsed_base = self.elapsed
         paused_total = 0.0
         clock.steps_at_tick = self.step_count
         self._tick_first_step = self.step_count + 1
         if self._good_state is None:
             self._good_state = self._capture_state(include_rng=False)
-        while True:
-            training_time = session_elapsed_base + (time.perf_counter() - clock.started - paused_total)
-            if self.dist.enabled:
-                # Every rank must stop at the same step: decide together, at tick boundaries only.
-                at_boundary = (self.step_count - clock.steps_at_tick) % tick_steps == 0
-                finished = at_boundary and self.dist.any(self._limit_reached(training_time), self.device)
-                stopping = at_boundary and not finished and self.dist.any(self._stop.is_set(), self.device)
-            else:
-                finished = self._limit_reached(training_time)
-                stopping = self._stop.is_set()
-            if finished or stopping:
-                self.elapsed = training_time
-                yield self._tick(clock, "finished" if finished else "stopped", force_sample=True, force_checkpoint=True)
-                return
+        def training_time() -> float:
+            return session_elapsed_base + (time.perf_counter() - clock.started - paused_total)
 
+        end = self._end_state(training_time(), at_boundary=True)
+        while end is None:
             if self._pause.is_set():
-                self.elapsed = training_time
+                self.elapsed = training_time()
                 yield self._tick(clock, "paused")
                 pause_began = time.perf_counter()
                 while self._pause.is_set() and not self._stop.is_set():
                     time.sleep(0.05)
                 paused_total += time.perf_counter() - pause_began
                 clock.last_tick = time.perf_counter()
+                end = self._end_state(training_time(), at_boundary=True)
                 continue
 
             self.step()
-            now = time.perf_counter()
             if tick_steps:
                 due = self.step_count - clock.steps_at_tick >= tick_steps
             else:
-                due = now - clock.last_tick >= sched.tick_seconds
-            if due:
-                self.elapsed = session_elapsed_base + (now - clock.started - paused_total)
+                due = time.perf_counter() - clock.last_tick >= sched.tick_seconds
+            self.elapsed = training_time()
+            # Under torchrun the ranks decide together, so only at tick boundaries.
+            end = self._end_state(self.elapsed, at_boundary=due or not self.dist.enabled)
+            if end is None and due:
                 report = self._tick(clock, "running")
                 yield report
                 if report.state == "diverged":
                     return
+        self.elapsed = training_time()
+        yield self._tick(clock, end, force_sample=True, force_checkpoint=True)
+
+    def _end_state(self, training_time: float, *, at_boundary: bool) -> str | None:
+        """'finished' at the step or time limit, 'stopped' on request, else None."""
+        if not at_boundary:
+            return None
+        finished = self._limit_reached(training_time)
+        stopping = self._stop.is_set()
+        if self.dist.enabled:
+            finished = self.dist.any(finished, self.device)
+            stopping = not finished and self.dist.any(stopping, self.device)
+        if finished:
+            return "finished"
+        return "stopped" if stopping else None
 
     def _limit_reached(self, elapsed: float) -> bool:
         t = self.config.train
@@ -411,9 +420,9 @@ class Trainer:
             ema_copy = self._ema_cpu_copy()
             clock.last_sample = now
             if self.writes_files:
-                assert self.run is not None
+                assert self.folder is not None
                 try:
-                    save_png(self.run.sample_path(self.step_count), grid)
+                    save_png(self.folder.sample_path(self.step_count), grid)
                 except OSError as exc:
                     events.append(f"Could not save the sample grid: {exc.strerror or exc}.")
 
@@ -441,7 +450,7 @@ class Trainer:
 
         checkpoint = None
         if self.writes_files:
-            assert self.run is not None
+            assert self.folder is not None
             if quality is not None:
                 record["swd"] = quality.swd
                 record["swd_levels"] = list(quality.per_level)
@@ -451,7 +460,7 @@ class Trainer:
                         events.append(f"New best quality (SWD {quality.swd:.2f}) saved as the 'best' checkpoint.")
             if force_checkpoint or now - clock.last_checkpoint >= sched.checkpoint_minutes * 60.0:
                 if self._save("latest", events):
-                    checkpoint = str(self.run.checkpoint_path("latest"))
+                    checkpoint = str(self.folder.checkpoint_path("latest"))
                 clock.last_checkpoint = now
                 self._good_state = self._capture_state(include_rng=False)
                 clock.last_good_state = now
@@ -462,10 +471,10 @@ class Trainer:
             if events:
                 record["events"] = events
                 for event in events:
-                    self.run.log(event)
+                    self.folder.log(event)
             if steps or quality is not None or events:
                 try:
-                    self.run.append_stats(record)
+                    self.folder.append_stats(record)
                 except OSError as exc:
                     events.append(f"Could not write stats.jsonl: {exc.strerror or exc}.")
         elif quality is not None and (self.best_quality is None or quality.swd < self.best_quality):
@@ -536,8 +545,8 @@ class Trainer:
                 "learning rates. Try a lower learning rate or another loss."
             )
             events.append(message)
-            if self.run is not None and self.writes_files:
-                self.run.log(message)
+            if self.folder is not None and self.writes_files:
+                self.folder.log(message)
             log.error(message)
             return "diverged"
         bad_step = self.step_count
@@ -551,8 +560,8 @@ class Trainer:
         events.append(message)
         log.warning(message)
         if self.writes_files:
-            assert self.run is not None
-            self.run.truncate_after(self.step_count)
+            assert self.folder is not None
+            self.folder.truncate_after(self.step_count)
         return "rolled back"
 
     def _apply_lr_scale(self) -> None:
@@ -645,9 +654,9 @@ class Trainer:
 
     def _save(self, name: str, events: list[str]) -> bool:
         """Write a checkpoint; a full disk or read-only folder is reported, never fatal."""
-        assert self.run is not None
+        assert self.folder is not None
         try:
-            save_checkpoint(self.run.checkpoint_path(name), self.state_dict())
+            save_checkpoint(self.folder.checkpoint_path(name), self.state_dict())
             return True
         except OSError as exc:
             events.append(
@@ -659,18 +668,18 @@ class Trainer:
         """Save a checkpoint now (rank 0 only); returns its path, or None when nothing was written."""
         if not self.writes_files:
             return None
-        assert self.run is not None
+        assert self.folder is not None
         events: list[str] = []
         if self._save(name, events):
-            return self.run.checkpoint_path(name)
+            return self.folder.checkpoint_path(name)
         for event in events:
             log.warning(event)
         return None
 
     def _prune_snapshots(self) -> None:
-        assert self.run is not None
+        assert self.folder is not None
         keep = self.config.schedule.keep_snapshots
-        snapshots = sorted(self.run.checkpoints_dir.glob("step-*.pt"))
+        snapshots = sorted(self.folder.checkpoints_dir.glob("step-*.pt"))
         for old in snapshots[: max(0, len(snapshots) - keep)]:
             try:
                 old.unlink()
@@ -678,10 +687,10 @@ class Trainer:
                 pass
 
     def _resume(self) -> None:
-        assert self.run is not None
-        path = self.run.checkpoint_path("latest")
+        assert self.folder is not None
+        path = self.folder.checkpoint_path("latest")
         if not path.exists():
-            raise CheckpointError(f"Nothing to resume: '{self.run.root}' has no latest checkpoint.")
+            raise CheckpointError(f"Nothing to resume: '{self.folder.root}' has no latest checkpoint.")
         state = load_checkpoint(path)
         saved = RunConfig.from_dict(state["config"])
         if (saved.model, saved.data.resolution, saved.channels) != (
@@ -694,9 +703,9 @@ class Trainer:
             )
         self._load_state(state, restore_rng=True)
         if self.writes_files:
-            self.run.truncate_after(self.step_count)
-            self.run.write_config(self.config)
-            self.run.log(f"Resumed at step {self.step_count}.")
+            self.folder.truncate_after(self.step_count)
+            self.folder.write_config(self.config)
+            self.folder.log(f"Resumed at step {self.step_count}.")
         self._good_state = self._capture_state(include_rng=False)
 
     def _describe(self) -> str:

@@ -25,6 +25,8 @@ Objectives (d = discriminator loss, g = generator loss; r, f = real, fake logits
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -82,13 +84,16 @@ def _input_gradient(logits: Tensor, inputs: Tensor) -> Tensor:
     The backward runs with autocast off, as PyTorch recommends: the forward ops keep
     the precision they ran in, but the penalty maths on top runs in float32.
     """
-    device_type = inputs.device.type
-    if torch.amp.is_autocast_available(device_type):
-        with torch.autocast(device_type=device_type, enabled=False):
-            (grad,) = torch.autograd.grad(logits.float().sum(), inputs, create_graph=True)
-    else:
+    with _autocast_off(inputs.device.type):
         (grad,) = torch.autograd.grad(logits.float().sum(), inputs, create_graph=True)
     return grad.float()
+
+
+def _autocast_off(device_type: str):
+    available = getattr(torch.amp, "is_autocast_available", None)  # torch >= 2.4
+    if available(device_type) if available else device_type in ("cpu", "cuda"):
+        return torch.autocast(device_type=device_type, enabled=False)
+    return contextlib.nullcontext()
 
 
 def gradient_penalty(

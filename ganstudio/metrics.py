@@ -135,10 +135,12 @@ class _Descriptors:
 def _channel_stats(desc: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel mean and std over all descriptors and 7x7 positions, repeated
     to the (C*49,) descriptor layout, float64."""
-    # Per-component moments (a fast contiguous reduction), pooled per channel
-    # with the law of total variance.
-    var, mean = torch.var_mean(desc, dim=0, correction=0)
-    var, mean = var.double().view(channels, -1), mean.double().view(channels, -1)
+    # Per-component moments first (a contiguous column reduction; numpy's
+    # two-pass var is ~4x faster than torch.var_mean here), then pooled per
+    # channel with the law of total variance.
+    arr = desc.numpy()
+    mean = torch.from_numpy(arr.mean(axis=0, dtype=np.float64)).view(channels, -1)
+    var = torch.from_numpy(arr.var(axis=0, dtype=np.float64)).view(channels, -1)
     ch_mean = mean.mean(dim=1, keepdim=True)
     ch_std = (var + (mean - ch_mean) ** 2).mean(dim=1, keepdim=True).sqrt()
     ch_std = torch.where(ch_std < _FLAT_STD, torch.ones_like(ch_std), ch_std)
@@ -190,13 +192,14 @@ def _projected_quantiles(
         offset = (d @ mean).float().unsqueeze(1)
         d = d.float()
         proj = d @ desc.T  # (directions, M): each direction's values are contiguous
-        lo, hi = torch.aminmax(proj, dim=1, keepdim=True)
+        # amin/amax rather than aminmax: the latter is ~20x slower along rows on CPU.
+        lo, hi = proj.amin(dim=1, keepdim=True), proj.amax(dim=1, keepdim=True)
         scale = 65535.0 / (hi - lo).clamp_min(1e-12)
         # clamp: float rounding can put the maximum a hair above 65535, which would wrap.
         keys = proj.sub_(lo).mul_(scale).clamp_(max=65535.0).to(torch.uint16).numpy()
         keys.sort(axis=1, kind="stable")  # numpy radix-sorts 16-bit keys when stable
-        a = keys[:, i_lo].astype(np.float32)
-        b = keys[:, i_hi].astype(np.float32)
+        a = np.take(keys, i_lo, axis=1).astype(np.float32)  # take: ~4x faster than keys[:, i]
+        b = np.take(keys, i_hi, axis=1).astype(np.float32)
         q = torch.from_numpy(a + (b - a) * frac)
         # +0.5: the centre of each key's bucket, so the error is at most half a bucket.
         out.append(q.add_(0.5).div_(scale).add_(lo).sub_(offset))
@@ -242,10 +245,10 @@ class SlicedWasserstein:
         # Side in pixels of each reported level, finest first (for labels).
         self.resolutions = tuple(self.resolution >> i for i in range(self._desc.levels))
 
-        # Separate streams for real locations (0), fake locations (1) and
-        # directions (2): changing one never shifts the others.
+        # Separate streams for patch locations (0) and directions (1): changing
+        # one never shifts the other.
         dim = self.channels * _PATCH * _PATCH
-        drng = np.random.default_rng([self.seed, 2])
+        drng = np.random.default_rng([self.seed, 1])
         self._dirs = []
         for _ in self.resolutions:
             d = drng.standard_normal((directions * repeats, dim))
@@ -268,9 +271,12 @@ class SlicedWasserstein:
                 f"fake_images are {fake_images.shape[1:]}, the real set is "
                 f"{(self.resolution, self.resolution, self.channels)}"
             )
-        # The same seeded stream on every call: the same fakes always give the same
-        # figure, and the fake locations are independent of the real ones.
-        rng = np.random.default_rng([self.seed, 1])
+        # Fakes are cut at the same places as the reals (the same seeded stream;
+        # for equal counts, the same image index, row and column).  Locations do
+        # not depend on content, so this adds no bias, and it takes the location
+        # noise out of the comparison: the same fakes always give the same figure,
+        # and the real set itself scores exactly 0.
+        rng = np.random.default_rng([self.seed, 0])
         per_level = []
         with torch.no_grad():
             for lvl, d in enumerate(self._desc(fake_images, rng)):

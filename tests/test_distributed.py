@@ -20,7 +20,7 @@ def test_torchrun_with_two_cpu_processes_writes_one_run(tmp_path):
     (tmp_path / "tiny.json").write_text(config.to_json())
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     cmd = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", "0",
+        sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
         "-m", "ganstudio", "train", "--config", str(tmp_path / "tiny.json"),
         "--out", str(tmp_path / "run"), "--device", "cpu",
     ]

@@ -11,6 +11,7 @@ down 2x2, which also anti-aliases every edge.
 
 from __future__ import annotations
 
+import math
 import zlib
 from typing import Callable
 
@@ -172,8 +173,10 @@ def _shapes(rng: np.random.Generator, r: int) -> np.ndarray:
     tone = np.zeros(3, np.float32) if dark else np.ones(3, np.float32)
     c1 = _mix(pal[bg_index], tone, rng.uniform(0.15, 0.45))
     c2 = _mix(c1, pal[rng.integers(5)], rng.uniform(0.1, 0.3))
-    canvas = _linear_gradient(rng, size, c1, c2)
-    im = Image.fromarray((canvas * 255.0 + 0.5).astype(np.uint8), "RGB")
+    # A smooth gradient loses nothing when computed small and scaled up, and
+    # this is most of the cost of an image otherwise.
+    canvas = _linear_gradient(rng, 32, c1, c2)
+    im = Image.fromarray((canvas * 255.0 + 0.5).astype(np.uint8), "RGB").resize((size, size), Image.BILINEAR)
     draw = ImageDraw.Draw(im, "RGBA")  # "RGBA" so translucent fills blend
 
     colours = [pal[i] for i in range(5) if i != bg_index]
@@ -362,8 +365,11 @@ def _patterns(rng: np.random.Generator, r: int) -> np.ndarray:
     pal = _pick_palette(rng)
     x, y = _grid(size)
     angle = rng.uniform(0, np.pi)
-    u = (x - 0.5) * np.cos(angle) + (y - 0.5) * np.sin(angle)
-    v = -(x - 0.5) * np.sin(angle) + (y - 0.5) * np.cos(angle)
+    # math.cos, not np.cos: a numpy float64 scalar would promote every array
+    # below to float64 and double the cost.
+    cos, sin = math.cos(angle), math.sin(angle)
+    u = (x - 0.5) * cos + (y - 0.5) * sin
+    v = (y - 0.5) * cos - (x - 0.5) * sin
     period = rng.uniform(0.07, 0.2)
     colours = pal[rng.permutation(5)[: int(rng.integers(2, 5))]]
     kind = rng.choice(["stripes", "rings", "checks", "dots", "waves", "spiral"])
@@ -371,13 +377,13 @@ def _patterns(rng: np.random.Generator, r: int) -> np.ndarray:
     if kind == "stripes":
         field = u / period + rng.uniform(0, 0.6) * np.sin(v * rng.uniform(4, 14))
     elif kind == "rings":
-        cx, cy = rng.uniform(0.2, 0.8, 2)
+        cx, cy = (float(c) for c in rng.uniform(0.2, 0.8, 2))
         d = np.sqrt((x - cx) ** 2 + (y - cy) ** 2)
         # Petal-like wobble, faded out at the centre where it would turn spiky.
         wobble = 0.3 * np.sin(np.arctan2(y - cy, x - cx) * int(rng.integers(3, 9)))
         field = d / period + wobble * _smoothstep(d / (2.5 * period))
     elif kind == "checks":
-        field = np.floor(u / period) + np.floor(v / period) * rng.choice([1, 2])
+        field = np.floor(u / period) + np.floor(v / period) * int(rng.choice([1, 2]))
     elif kind == "dots":
         gu, gv = u / period, v / period
         # Offset every other row, like a printed polka dot fabric.
@@ -387,7 +393,7 @@ def _patterns(rng: np.random.Generator, r: int) -> np.ndarray:
     elif kind == "waves":
         field = v / period + rng.uniform(0.5, 1.5) * np.sin(u * rng.uniform(6, 18) + rng.uniform(0, 6.3))
     else:  # spiral
-        cx, cy = rng.uniform(0.3, 0.7, 2)
+        cx, cy = (float(c) for c in rng.uniform(0.3, 0.7, 2))
         d = np.sqrt((x - cx) ** 2 + (y - cy) ** 2)
         # A whole number of colour cycles per turn, or the bands break at the seam.
         arms = len(colours) * int(rng.integers(1, 3))

@@ -1,0 +1,217 @@
+"""Images on disk: sample grids, and PNGs that carry their own recipe.
+
+A saved piece is a PNG with an iTXt chunk under RECIPE_KEY holding compact
+JSON (app version, generator fingerprint, seed, latent, truncation, ...), so
+dropping the file back into the app can re-open it.  Files from strangers are
+read with suspicion: `read_recipe` never decodes pixels and never raises for a
+bad file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import secrets
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, PngImagePlugin
+
+__all__ = ["RECIPE_KEY", "MAX_RECIPE_BYTES", "make_grid", "save_png", "read_recipe"]
+
+RECIPE_KEY = "ganstudio"  # PNG iTXt keyword
+# A recipe is a few KB (a latent vector is the biggest part).  Anything bigger
+# than this is not ours, and read_recipe refuses it.
+MAX_RECIPE_BYTES = 1 << 20
+# Largest side save_png will write: 16384 px is ~1.4 m at 300 dpi, and an RGB
+# image that size already needs ~800 MB in memory.
+_MAX_SIDE = 16384
+
+
+def _check_image(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise ValueError("image must be a uint8 numpy array")
+    if image.ndim != 3 or image.shape[2] not in (1, 3) or image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"image must be shaped (H, W, C) with C 1 or 3, got {image.shape}")
+    return image
+
+
+def make_grid(images: np.ndarray, *, cols: int | None = None, padding: int = 2, pad_value: int = 0) -> np.ndarray:
+    """Tile uint8 (N, H, W, C) images into one (H', W', C) image, row by row.
+
+    `padding` pixels of `pad_value` surround every cell, the outer border
+    included, so each cell sits in the same frame and grids can be tiled.
+    Default layout is near-square: ceil(sqrt(N)) columns.  An explicit `cols` is
+    honoured even when it exceeds N (a fixed layout across calls); cells without
+    an image are left at `pad_value`.  C = 1 stays C = 1.
+    """
+    if not isinstance(images, np.ndarray) or images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError("images must be a uint8 array shaped (N, H, W, C)")
+    n, h, w, c = images.shape
+    if n < 1 or h < 1 or w < 1:
+        raise ValueError(f"need at least one non-empty image, got shape {images.shape}")
+    if cols is None:
+        cols = math.ceil(math.sqrt(n))
+    if int(cols) < 1 or int(padding) < 0 or not 0 <= int(pad_value) <= 255:
+        raise ValueError("cols must be >= 1, padding >= 0 and pad_value in 0..255")
+    cols, padding = int(cols), int(padding)
+    rows = math.ceil(n / cols)
+    grid = np.full((rows * (h + padding) + padding, cols * (w + padding) + padding, c), pad_value, np.uint8)
+    for i in range(n):
+        r, k = divmod(i, cols)
+        top = padding + r * (h + padding)
+        left = padding + k * (w + padding)
+        grid[top : top + h, left : left + w] = images[i]
+    return grid
+
+
+def _encode_recipe(recipe: dict) -> str:
+    if not isinstance(recipe, dict):
+        raise ValueError("recipe must be a dict")
+    try:
+        # Compact; allow_nan=False keeps it standard JSON that any reader accepts;
+        # floats are written with repr, so they read back bit for bit.
+        text = json.dumps(recipe, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"recipe must be plain JSON data (dict/list/str/int/finite float/bool/None): {exc}") from exc
+    if len(text.encode("utf-8")) > MAX_RECIPE_BYTES:
+        raise ValueError(f"recipe is larger than {MAX_RECIPE_BYTES} bytes; read_recipe would refuse it")
+    return text
+
+
+def _to_pil(image: np.ndarray, scale: int, smooth: bool) -> Image.Image:
+    h, w, c = image.shape
+    if h * scale > _MAX_SIDE or w * scale > _MAX_SIDE:
+        raise ValueError(f"{w * scale}x{h * scale} px is larger than the {_MAX_SIDE} px limit")
+    # Pillow infers "L" from 2-D uint8 and "RGB" from (H, W, 3) uint8.
+    pil = Image.fromarray(np.ascontiguousarray(image[:, :, 0] if c == 1 else image))
+    if scale == 1:
+        return pil
+    if smooth:
+        return pil.resize((w * scale, h * scale), Image.Resampling.LANCZOS)
+    # Nearest neighbour: every source pixel becomes an exact scale x scale block,
+    # the crisp look of pixel art.
+    return pil.resize((w * scale, h * scale), Image.Resampling.NEAREST)
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; directories cannot be opened
+    # this way on Windows, where the rename is already durable enough.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_png(
+    path, image: np.ndarray, *, recipe: dict | None = None, scale: int = 1, smooth: bool = False
+) -> Path:
+    """Write uint8 (H, W, C) (C 1 or 3) as a PNG, atomically; returns the path.
+
+    `scale` is an integer upscale: nearest neighbour (crisp blocks) by default,
+    Lanczos with smooth=True.  `recipe`, if given, is stored as compact JSON in
+    an iTXt chunk under RECIPE_KEY, before the image data, so it can be read
+    without decoding pixels.  Everything is validated and encoded in memory
+    first; the file is then written to a temporary name in the same folder,
+    fsynced and renamed over the target, so a crash or a full disk never leaves
+    a half-written PNG and an existing file is replaced only by a complete one.
+    Parent folders are created.  Raises ValueError for bad input, OSError for
+    disk trouble.
+    """
+    image = _check_image(image)
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"scale must be an integer >= 1, got {scale!r}")
+    info = PngImagePlugin.PngInfo()
+    if recipe is not None:
+        info.add_itxt(RECIPE_KEY, _encode_recipe(recipe))
+    buffer = io.BytesIO()
+    _to_pil(image, int(scale), smooth).save(buffer, format="PNG", pnginfo=info)
+    data = buffer.getvalue()
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Hidden, random, same folder (os.replace is atomic only within a file
+    # system); O_EXCL never reuses a stranger's file; mode 0o666 lets the umask
+    # give the usual permissions (tempfile would make it owner-only).
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+def read_recipe(path_or_bytes) -> dict | None:
+    """The recipe stored in a PNG by save_png, or None.
+
+    Accepts a path, bytes-like data or a binary file object.  Returns None for
+    anything that is not a PNG with a recipe we could have written: no recipe
+    chunk, not a PNG (JPEG, text, garbage, truncated), a chunk over
+    MAX_RECIPE_BYTES, text that is not valid standard JSON or not a JSON object,
+    or any other malformed content (Pillow's own limits on text chunks and image
+    size apply, and their errors become None).  It never raises for a bad file;
+    the only exceptions are FileNotFoundError and PermissionError (and other
+    OSErrors) from opening a path, so the caller can tell "missing" from "not
+    ours".  Only the chunks before the image data are parsed; pixels are never
+    decoded.
+    """
+    if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+        return _recipe_from_stream(io.BytesIO(bytes(path_or_bytes)))
+    if hasattr(path_or_bytes, "read"):
+        return _recipe_from_stream(path_or_bytes)
+    path = Path(path_or_bytes)
+    if path.is_dir():
+        return None  # not an image; opening it would raise IsADirectoryError
+    with open(path, "rb") as f:  # FileNotFoundError / PermissionError pass through
+        return _recipe_from_stream(f)
+
+
+def _recipe_from_stream(stream) -> dict | None:
+    try:
+        with warnings.catch_warnings():
+            # A huge declared image size only warns (or raises) in Pillow; we
+            # never decode it, so the warning is noise.
+            warnings.simplefilter("ignore")
+            with Image.open(stream, formats=["PNG"]) as im:
+                # Image.open parses the chunks up to the first IDAT; .info holds
+                # their text.  (.text would decode the pixels to find later chunks.)
+                text = im.info.get(RECIPE_KEY)
+    except Exception:  # any malformed input is "no recipe", by contract
+        return None
+    if not isinstance(text, str):
+        return None
+    return _decode_recipe(text)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def _decode_recipe(text: str) -> dict | None:
+    # Check the size before parsing: a hostile chunk should cost us nothing.
+    if len(text) > MAX_RECIPE_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_RECIPE_BYTES:
+        return None
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except Exception:  # ValueError, RecursionError on deep nesting, ...
+        return None
+    return value if isinstance(value, dict) else None
