@@ -415,7 +415,7 @@ class Trainer:
 
         grid = None
         ema_copy = None
-        if force_sample or now - clock.last_sample >= sched.sample_seconds:
+        if self.dist.is_main and (force_sample or now - clock.last_sample >= sched.sample_seconds):
             grid = make_grid(render(self.G_ema, self.fixed_z))
             ema_copy = self._ema_cpu_copy()
             clock.last_sample = now
@@ -528,7 +528,9 @@ class Trainer:
             images = self.bank.all_images()
             picker = np.random.default_rng(self.config.train.seed)  # own RNG: training's is untouched
             idx = picker.choice(len(images), size=n, replace=len(images) < n)
-            self._metric = SlicedWasserstein(images[idx], seed=self.config.train.seed)
+            # Normalised by the real set's statistics (not per set as in the paper): per-set
+            # normalisation is blind to colour shifts, which an artist notices first.
+            self._metric = SlicedWasserstein(images[idx], seed=self.config.train.seed, normalize="real")
         seeds = [self.config.train.seed * 100_003 + METRIC_SEED_OFFSET + i for i in range(n)]
         fakes = render(self.G_ema, z_batch_from_seeds(seeds, self.G.z_dim))
         figure = self._metric(fakes)

@@ -178,9 +178,9 @@ def _projected_quantiles(
     So each direction's projections are mapped linearly onto 65536 levels between
     their own min and max, the integer keys are radix-sorted, and only the k
     order statistics needed are mapped back.  The map is monotonic, so each one
-    comes back within (max - min) / 131070 of its exact value: ~1e-4 in
-    normalised units, ~0.1 on the x1e3 scale at worst, far below the
-    finite-sample floor of several units.
+    comes back within (max - min) / 131070 of its exact value: typically ~1e-4
+    in normalised units (~0.1 on the x1e3 scale, more only for sets with
+    extreme outliers), far below the finite-sample floor of several units.
     """
     mean, std = stats
     i_lo, i_hi, frac = _quantile_positions(desc.shape[0], k)

@@ -4,9 +4,10 @@ Each set should look like something an artist might train on: coherent palettes,
 soft light, depth. Image i depends only on (set name, seed, i), never on how many
 images were asked for, so "demo:shapes:100" is a prefix of "demo:shapes:1000".
 
-Speed matters (the app makes 1000 of these at start-up), so everything is drawn
-at twice the target size with vectorised numpy or PIL.ImageDraw, then averaged
-down 2x2, which also anti-aliases every edge.
+Speed matters (the app makes 1000 of these at start-up, then caches them), so
+shapes and patterns are drawn at twice the target size with PIL.ImageDraw or
+vectorised numpy and averaged down 2x2, which anti-aliases every edge;
+landscapes are drawn at 1x with analytic edge coverage instead.
 """
 
 from __future__ import annotations

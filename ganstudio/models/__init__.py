@@ -22,7 +22,7 @@ ARCHITECTURES = ("dcgan", "resnet")
 DESCRIPTIONS = {
     "dcgan": "Classic and fast (DCGAN). A good first try, and the quickest on a CPU.",
     "resnet": "Residual networks with a spectrally normalised critic (SNGAN-style). "
-    "Steadier and better on small image sets; about 3-4x slower per step.",
+    "Usually steadier, and often better on small image sets; about 3x slower per step.",
 }
 
 _REGISTRY = {
