@@ -24,7 +24,7 @@ All randomness comes from a `torch.Generator`, so a run is reproducible.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -224,10 +224,18 @@ class AdaptiveAugment:
         self._images += logits.shape[0] if logits.dim() else 1
         self._steps += 1
 
-    def update(self) -> None:
-        """Adjust p if `interval` steps have passed since the last adjustment."""
+    def update(self, all_reduce_sum: Callable[[Tensor], Tensor] | None = None) -> None:
+        """Adjust p if `interval` steps have passed since the last adjustment.
+
+        Under torchrun pass `all_reduce_sum` (sums a tensor over the processes): every
+        process then sees the same r_t and keeps the same p.
+        """
         if self._steps < self.interval or self._count == 0:
             return
+        if all_reduce_sum is not None:
+            sign_sum = torch.as_tensor(self._sign_sum, dtype=torch.float32)
+            totals = all_reduce_sum(torch.stack([sign_sum.reshape(()), sign_sum.new_tensor(float(self._count))]))
+            self._sign_sum, self._count = totals[0], int(totals[1].item())
         rt = float(self._sign_sum) / self._count  # the one readback
         direction = (rt > self.target) - (rt < self.target)  # sign(rt - target)
         p = self.probability + direction * self._images / self.speed_images

@@ -39,6 +39,12 @@ class DistContext:
             tensor /= self.world_size
         return tensor
 
+    def sum(self, tensor: torch.Tensor) -> torch.Tensor:
+        """Sum a tensor across processes (returns the same tensor in a single process)."""
+        if self.enabled:
+            dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+        return tensor
+
     def any(self, flag: bool, device: torch.device) -> bool:
         """True on every process if it is True on any: used to stop all ranks at the same step."""
         if not self.enabled:

@@ -411,7 +411,7 @@ class Trainer:
             clock.last_good_state = now
 
         if self.adaptive is not None:
-            self.adaptive.update()
+            self.adaptive.update(self.dist.sum if self.dist.enabled else None)
 
         grid = None
         ema_copy = None

@@ -56,3 +56,15 @@ def tiny_config(**overrides):
         section, key = dotted.split("__")
         setattr(getattr(cfg, section), key, value)
     return cfg.validate()
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tests use tiny models: a second thread gains nothing, and on a busy 2-core machine
+    torch's threads spin-waiting for each other run many times slower."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

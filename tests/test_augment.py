@@ -12,14 +12,6 @@ from ganstudio.augment import POLICIES, AdaptiveAugment, diff_augment, parse_pol
 ALL = ("color", "translation", "cutout")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: a second thread gains nothing, and when other processes
-    keep the cores busy, two threads waiting on each other run 10-40x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _gen(seed=0):

@@ -14,14 +14,6 @@ from ganstudio.models import build_discriminator
 BIG = 30.0  # a logit D is certain about: sigmoid(30) = 1 - 1e-13
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: a second thread gains nothing, and when other processes
-    keep the cores busy, two threads waiting on each other run 10-40x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _logits(*values):

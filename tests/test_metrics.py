@@ -67,15 +67,6 @@ def noise_like(images: np.ndarray) -> np.ndarray:
 # --- fixtures: one real set, split in two halves of the same distribution -----
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    # These tests run many small matmuls.  On a shared, busy CI machine torch's
-    # OpenMP threads spin-wait for each other and run ~6x slower than one thread
-    # (on an idle machine two threads are a little faster).  Restored afterwards.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 N = 128

@@ -15,14 +15,6 @@ RESOLUTIONS = (16, 32, 64, 128, 256)
 Z_DIM = 16
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: a second thread gains nothing, and when other processes
-    keep the cores busy, two threads waiting on each other run 10-40x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _small_width(resolution: int) -> int:
