@@ -251,10 +251,17 @@ class Trainer:
 
         # -- discriminator ---------------------------------------------------------
         self.D.requires_grad_(True)
-        for _ in range(cfg.loss.d_steps):
+        for d_step in range(cfg.loss.d_steps):
             real = self.bank.sample(self.local_batch, self.data_gen)
-            with torch.no_grad(), self._autocast():
-                fake = self.G(self._noise())
+            if d_step == cfg.loss.d_steps - 1:
+                # The last batch of fakes keeps its graph and is reused for the generator
+                # update, as in the classic DCGAN loop: one G forward per step, not two.
+                with self._autocast():
+                    fake_for_g = self.G_train(self._noise())
+                fake = fake_for_g.detach()
+            else:
+                with torch.no_grad(), self._autocast():
+                    fake = self.G(self._noise())
             apply_r1 = cfg.loss.r1_gamma > 0 and self.step_count % cfg.loss.r1_every == 0
             with self._autocast():
                 real_in = self._augment(real)
@@ -283,8 +290,7 @@ class Trainer:
         # kernels in the backward pass (only the input gradient is needed).
         self.D.requires_grad_(False)
         with self._autocast():
-            fake = self.G_train(self._noise())
-            fake_logits_g = self.D(self._augment(fake))
+            fake_logits_g = self.D(self._augment(fake_for_g))
             loss_g = g_loss(kind, fake_logits_g.float())
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
@@ -428,7 +434,8 @@ class Trainer:
 
         quality = None
         if self.step_count > 0 and state != "diverged" and (
-            now - clock.last_metric >= sched.metric_seconds or (force_checkpoint and self.best_quality is None)
+            now - clock.last_metric >= sched.metric_seconds
+            or (force_checkpoint and self.best_quality is None and self.writes_files)
         ):
             quality = self._measure_quality()
             clock.last_metric = time.perf_counter()

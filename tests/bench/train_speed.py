@@ -63,7 +63,7 @@ def plain_loop(images, resolution: int, steps: int, warmup: int) -> float:
             err_g = criterion(D(fake), ones)
             err_g.backward()
             opt_g.step()
-            float(err_g)  # the example prints losses every few steps; reading one back is its cost
+            float(err_g.detach())  # the example prints losses every few steps; reading one back is its cost
             done += 1
     return steps * BATCH / (time.perf_counter() - start)
 
