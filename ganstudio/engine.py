@@ -75,6 +75,7 @@ class TickReport:
     sample_grid: np.ndarray | None = None  # uint8 (H, W, C) from the fixed noise
     sample_step: int | None = None
     ema_generator: nn.Module | None = None  # a CPU copy of the EMA generator, in eval mode
+    diversity: float | None = None  # spread of the fixed-noise samples relative to the real images' (~1 healthy, ->0 collapse)
     checkpoint: str | None = None  # path of a checkpoint written this tick
     events: tuple[str, ...] = ()  # plain-language happenings (rollbacks, saves that failed, ...)
 
@@ -188,6 +189,7 @@ class Trainer:
         self._stop = threading.Event()
         self._pause = threading.Event()
         self._metric: SlicedWasserstein | None = None
+        self._real_spread: float | None = None
         self.skipped = list(skipped or [])
 
         grid_seeds = [cfg.train.seed * 100_003 + i for i in range(cfg.schedule.grid_images)]
@@ -421,8 +423,11 @@ class Trainer:
 
         grid = None
         ema_copy = None
+        diversity = None
         if self.dist.is_main and (force_sample or now - clock.last_sample >= sched.sample_seconds):
-            grid = make_grid(render(self.G_ema, self.fixed_z))
+            samples = render(self.G_ema, self.fixed_z)
+            grid = make_grid(samples)
+            diversity = self._diversity(samples)
             ema_copy = self._ema_cpu_copy()
             clock.last_sample = now
             if self.writes_files:
@@ -454,6 +459,8 @@ class Trainer:
         for name, row in zip(STAT_NAMES, values):
             if row.size:
                 record[name] = float(row.mean())
+        if diversity is not None:
+            record["diversity"] = diversity
 
         checkpoint = None
         if self.writes_files:
@@ -512,6 +519,7 @@ class Trainer:
             sample_grid=grid,
             sample_step=self.step_count if grid is not None else None,
             ema_generator=ema_copy,
+            diversity=diversity,
             checkpoint=checkpoint,
             events=tuple(events),
         )
@@ -525,6 +533,21 @@ class Trainer:
         clone = copy.deepcopy(self.G_ema).to("cpu", memory_format=torch.contiguous_format).eval()
         clone.requires_grad_(False)
         return clone
+
+    def _diversity(self, samples: np.ndarray) -> float:
+        """Mean pairwise distance of the samples over that of as many real images.
+
+        Near 1 the generator varies as much as the data; towards 0 it draws the same
+        picture for every noise vector (mode collapse). Cheap: a few dozen images.
+        """
+        if self._real_spread is None:
+            images = self.bank.all_images()
+            picker = np.random.default_rng(self.config.train.seed + 1)
+            idx = picker.choice(len(images), size=min(len(images), len(samples)), replace=False)
+            self._real_spread = _mean_pairwise_distance(images[idx])
+        if self._real_spread <= 0:
+            return 1.0
+        return float(_mean_pairwise_distance(samples) / self._real_spread)
 
     def _measure_quality(self) -> QualityFigure | None:
         """Sliced Wasserstein distance between real images and EMA samples (rank 0 only)."""
@@ -733,3 +756,14 @@ def _optimizer_state_cpu(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
         for k, s in sd["state"].items()
     }
     return {"state": state, "param_groups": copy.deepcopy(sd["param_groups"])}
+
+
+def _mean_pairwise_distance(images: np.ndarray) -> float:
+    """Mean RMS pixel distance over all pairs of images (uint8 NHWC), in 0..1 units."""
+    flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    if len(flat) < 2:
+        return 0.0
+    sq = (flat**2).sum(axis=1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * flat @ flat.T, 0.0)
+    n = len(flat)
+    return float(np.sqrt(d2 / flat.shape[1])[np.triu_indices(n, 1)].mean())
