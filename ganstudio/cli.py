@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import sys
-import time
 import traceback
 from pathlib import Path
 from typing import NoReturn, Sequence
@@ -125,9 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return 0
+    if args.command is None:  # no command: open the desktop app
+        from .gui.app import main as run_app
+
+        return run_app(sys.argv[:1])
     from .checkpoint import CheckpointError
     from .config import ConfigError
     from .data import DataCancelled, DataError

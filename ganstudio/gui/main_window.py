@@ -1,0 +1,532 @@
+"""The main window: pages in a Data → Train → Explore → Gallery flow, menus, status bar.
+
+It is the only place that connects threads to widgets: pages ask through signals, state
+objects carry what changed, and the threads do the work.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import __version__
+from ..config import DataConfig, RunConfig
+from .data_page import DataPage
+from .scan_thread import ScanController
+from .state import DataState, TrainingState
+from .train_page import TrainPage
+from .training_thread import TrainingThread
+from .workers import DeviceProbe, RunReader
+
+MAX_RECENT = 8
+STATE_WORDS = {
+    "idle": "Ready",
+    "starting": "Starting…",
+    "running": "Training",
+    "paused": "Paused",
+    "stopping": "Stopping and saving…",
+    "finished": "Finished",
+    "stopped": "Stopped",
+    "failed": "Stopped by an error",
+    "viewing": "Viewing a run",
+}
+
+
+def default_runs_dir() -> Path:
+    """Where new runs go: $GANSTUDIO_RUNS_DIR, else ~/GAN Studio/runs."""
+    env = os.environ.get("GANSTUDIO_RUNS_DIR")
+    return Path(env) if env else Path.home() / "GAN Studio" / "runs"
+
+
+def _run_name(source: str) -> str:
+    base = source.split(":")[1] if source.startswith("demo:") else Path(source).stem or "run"
+    base = re.sub(r"[^\w\-]+", "-", base).strip("-")[:40] or "run"
+    return f"{base}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+class PlaceholderPage(QWidget):
+    """A page whose tools arrive with a later release: says so plainly."""
+
+    def __init__(self, title: str, text: str, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        layout = QVBoxLayout(self)
+        label = QLabel(f"<h2>{title}</h2><p>{text}</p>")
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignCenter)
+        label.setStyleSheet("color: #b0b0b0;")
+        layout.addStretch(1)
+        layout.addWidget(label)
+        layout.addStretch(1)
+
+
+class MainWindow(QMainWindow):
+    trainingFinished = Signal()  # a training thread ended (tests and shutdown wait on it)
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setAccessibleName("GAN Studio")
+        self.setWindowTitle("GAN Studio")
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings()
+        self.data_state = DataState(self)
+        self.training = TrainingState(self)
+        self.thread: TrainingThread | None = None
+        self.readers: list[RunReader] = []
+        self.history = None  # RunHistory of the opened run, if any
+        self.latest_generator = None  # CPU copy of the EMA generator from the last sample tick
+        self._close_when_stopped = False
+        self._after_stop: str | None = None
+
+        self.data_page = DataPage(self.data_state)
+        self.scanner = ScanController(self.data_state, self)
+        self.data_page.cancelRequested.connect(self.scanner.cancel)
+        self.data_page.sourceChosen.connect(self._remember_source)
+        self.train_page = TrainPage(self.training, self.data_state)
+        self.train_page.startRequested.connect(self.start_training)
+        self.train_page.pauseRequested.connect(self.pause_training)
+        self.train_page.resumeRequested.connect(self.resume_training)
+        self.train_page.stopRequested.connect(self.stop_training)
+        self.train_page.revertRequested.connect(self.revert_to_best)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("pageTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.data_page, "1  Data")
+        self.tabs.addTab(self.train_page, "2  Train")
+        self.tabs.addTab(
+            PlaceholderPage(
+                "Explore",
+                "The latent-space explorer (seeds, direction sliders, interpolation, variations) is not built yet. "
+                "Meanwhile the Train page shows fixed-noise samples, and <code>ganstudio generate</code> renders any seed.",
+                "explorePage",
+            ),
+            "3  Explore",
+        )
+        self.tabs.addTab(
+            PlaceholderPage("Gallery", "Saved artwork will be listed here once the explorer can save it.", "galleryPage"),
+            "4  Gallery",
+        )
+        self.setCentralWidget(self.tabs)
+
+        self._build_menus()
+        self._build_status_bar()
+        self.training.stateChanged.connect(self._on_state)
+        self.training.messagePosted.connect(self._on_message)
+        self.data_state.imagesChanged.connect(self._on_images)
+        self._restore_settings()
+
+        self.probe = DeviceProbe(self)
+        self.probe.found.connect(self._on_device)
+        QTimer.singleShot(0, self.probe.start)
+
+    # ------------------------------------------------------------------ construction
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.new_action = self._action(file_menu, "&New run", QKeySequence.New, self.new_run)
+        self.open_action = self._action(file_menu, "&Open run…", QKeySequence.Open, self.choose_run)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.setObjectName("recentMenu")
+        file_menu.addSeparator()
+        self.save_action = self._action(file_menu, "&Save artwork…", QKeySequence.Save, self.save_artwork)
+        self.save_action.setToolTip("Save the sample grid on show as a PNG")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", QKeySequence.Quit, self.close)
+
+        train_menu = self.menuBar().addMenu("&Training")
+        self.start_action = self._action(train_menu, "&Start", QKeySequence("Ctrl+Return"), self.train_page.start_button.click)
+        self.pause_action = self._action(train_menu, "&Pause / resume", QKeySequence("Ctrl+P"), self.train_page.pause_button.click)
+        self.stop_action = self._action(train_menu, "S&top", QKeySequence("Ctrl+."), self.train_page.stop_button.click)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for index, name in enumerate(("Data", "Train", "Explore", "Gallery")):
+            self._action(view_menu, name, QKeySequence(f"Ctrl+{index + 1}"), lambda i=index: self.tabs.setCurrentIndex(i))
+        self._action(view_menu, "Reset plot view", QKeySequence("Ctrl+0"), self.train_page.plots.reset_view)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About GAN Studio", None, self.show_about)
+
+    def _action(self, menu, text, shortcut, slot) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.state_label = QLabel(STATE_WORDS["idle"])
+        self.state_label.setObjectName("stateLabel")
+        self.device_label = QLabel("Finding the best device…")
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setAccessibleName("Device in use")
+        bar.addPermanentWidget(self.state_label)
+        bar.addPermanentWidget(QLabel("  ·  "))
+        bar.addPermanentWidget(self.device_label)
+
+    # ------------------------------------------------------------------ settings
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 860)
+        source = self.settings.value("data/source", "demo:shapes")  # first launch: a demo set, so Start works
+        choice = DataConfig(source=str(source))
+        try:
+            choice.resolution = int(self.settings.value("data/resolution", 32))
+            choice.fit = str(self.settings.value("data/fit", "crop"))
+            choice.color = str(self.settings.value("data/color", "rgb"))
+            choice.flip = str(self.settings.value("data/flip", "true")).lower() == "true"
+            RunConfig(data=choice).validate()
+        except (ValueError, TypeError):
+            choice = DataConfig()
+        self.data_page.set_recent(self._recent("recent/sources"))
+        self.data_page.use_choice(choice) if hasattr(self.data_page, "use_choice") else None
+        self.data_state.set_choice(choice)
+        self.train_page.load_settings(
+            {
+                "preset": self.settings.value("train/preset"),
+                "minutes": _int_or_none(self.settings.value("train/minutes")),
+                "seed": _int_or_none(self.settings.value("train/seed")),
+            }
+        )
+        self._refresh_recent_runs()
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        choice = self.data_state.choice
+        self.settings.setValue("data/source", choice.source)
+        self.settings.setValue("data/resolution", choice.resolution)
+        self.settings.setValue("data/fit", choice.fit)
+        self.settings.setValue("data/color", choice.color)
+        self.settings.setValue("data/flip", "true" if choice.flip else "false")
+        for key, value in self.train_page.save_settings().items():
+            self.settings.setValue(f"train/{key}", value)
+        self.settings.sync()
+
+    def _recent(self, key: str) -> list[str]:
+        value = self.settings.value(key, [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])][:MAX_RECENT]
+
+    def _push_recent(self, key: str, item: str) -> None:
+        items = [item] + [v for v in self._recent(key) if v != item]
+        self.settings.setValue(key, items[:MAX_RECENT])
+
+    def _remember_source(self, source: str) -> None:
+        self._push_recent("recent/sources", source)
+        self.data_page.set_recent(self._recent("recent/sources"))
+
+    def _refresh_recent_runs(self) -> None:
+        self.recent_menu.clear()
+        runs = self._recent("recent/runs")
+        for path in runs:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_run(p))
+        self.recent_menu.setEnabled(bool(runs))
+
+    # ------------------------------------------------------------------ device
+    def _on_device(self, device_type: str, description: str) -> None:
+        self.device_label.setText(description)
+        self.training.device_name = description
+        self.train_page.set_device_type(device_type)
+
+    # ------------------------------------------------------------------ training
+    def start_training(self, config: RunConfig) -> None:
+        """Start a new run, or resume the opened one when its data matches."""
+        if self.training.busy:
+            return
+        images = self.data_state.images
+        if images is None:
+            self.training.post("warning", "Choose a data set first: its images are not ready yet.")
+            return
+        resume = False
+        run_dir: Path
+        if self.history is not None and self.history.can_resume and self.training.state in ("viewing", "stopped", "finished"):
+            saved = self.history.config
+            if (saved.data.resolution, saved.data.color) != (images.images.shape[1], "gray" if images.images.shape[3] == 1 else "rgb"):
+                self.training.post("warning", "The images on the Data page don't match this run's size or colour; choose the run's data set.")
+                return
+            config = saved
+            config.train.minutes = float(self.train_page.minutes_spin.value()) + (self.history.elapsed / 60.0)
+            config.train.steps = 0
+            run_dir = self.history.root
+            resume = True
+        else:
+            run_dir = default_runs_dir() / _run_name(config.data.source)
+        self.latest_generator = None
+        if not resume:
+            self.history = None
+            self.training.open_run(None)
+        self.training.run_dir = run_dir
+        self.training.config = config
+        self.training.set_state("starting")
+        self.thread = TrainingThread(config, images.images, run_dir, resume=resume, parent=self)
+        self.thread.started_training.connect(self._on_started)
+        self.thread.report.connect(self._on_report)
+        self.thread.failed.connect(self._on_failed)
+        self.thread.finished.connect(self._on_thread_finished)
+        self.thread.start()
+        self.tabs.setCurrentWidget(self.train_page)
+
+    def pause_training(self) -> None:
+        if self.thread is not None and self.training.state == "running":
+            self.thread.request_pause()
+
+    def resume_training(self) -> None:
+        if self.thread is not None and self.training.state == "paused":
+            self.thread.request_resume()
+            self.training.set_state("running")
+
+    def stop_training(self) -> None:
+        if self.thread is not None and self.training.busy:
+            self.thread.request_stop()
+            self.training.set_state("stopping")
+
+    def _on_started(self, device: str, config) -> None:
+        self.training.config = config
+        self.device_label.setText(device)
+        if self.training.state == "starting":
+            self.training.set_state("running")
+        self._push_recent("recent/runs", str(self.training.run_dir))
+        self._refresh_recent_runs()
+
+    def _on_report(self, report) -> None:
+        self.training.add_report(report)
+        if report.ema_generator is not None:
+            self.latest_generator = report.ema_generator
+        state = {"diverged": "failed"}.get(report.state, report.state)
+        if self.training.state == "stopping" and state in ("running", "paused"):
+            return  # a tick that was already on its way
+        self.training.set_state(state)
+
+    def _on_failed(self, message: str) -> None:
+        self.training.post("error", message)
+        self.training.set_state("failed")
+
+    def _on_thread_finished(self) -> None:
+        thread, self.thread = self.thread, None
+        if thread is not None:
+            thread.deleteLater()
+        if self.training.busy:  # ended without a final report (e.g. failed to start)
+            self.training.set_state("failed" if self.training.state == "starting" else "stopped")
+        self.trainingFinished.emit()
+        if self._after_stop == "revert":
+            self._after_stop = None
+            self.revert_to_best()
+        if self._close_when_stopped:
+            self.close()
+
+    def revert_to_best(self) -> None:
+        """Go back to the best checkpoint: latest.pt becomes a copy of best.pt, then resume."""
+        run_dir = self.training.run_dir
+        if run_dir is None:
+            return
+        if self.training.busy:
+            self._after_stop = "revert"
+            self.stop_training()
+            return
+        checkpoints = Path(run_dir) / "checkpoints"
+        best, latest = checkpoints / "best.pt", checkpoints / "latest.pt"
+        if not best.is_file():
+            self.training.post("warning", "This run has no best checkpoint yet.")
+            return
+        try:
+            if latest.is_file():
+                shutil.copy2(latest, checkpoints / "latest-before-going-back.pt")
+            tmp = checkpoints / ".latest.pt.revert"
+            shutil.copy2(best, tmp)
+            os.replace(tmp, latest)
+        except OSError as exc:
+            self.training.post("error", f"Could not go back to the best checkpoint: {exc.strerror or exc}.")
+            return
+        self.training.post("info", "Went back to the best checkpoint; press Start to continue from there.")
+        self.open_run(run_dir)
+
+    # ------------------------------------------------------------------ runs
+    def new_run(self) -> None:
+        if self.training.busy:
+            self.training.post("warning", "Stop the current training before starting a new run.")
+            return
+        self.history = None
+        self.training.open_run(None)
+        self.training.set_state("idle")
+        self.tabs.setCurrentWidget(self.data_page)
+
+    def choose_run(self) -> None:
+        start = str(default_runs_dir()) if default_runs_dir().is_dir() else str(Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Open a run folder", start)
+        if folder:
+            self.open_run(folder)
+
+    def open_run(self, folder: str | Path) -> None:
+        """Show an existing run's curves and samples (read off the GUI thread)."""
+        if self.training.busy:
+            self.training.post("warning", "Stop the current training before opening another run.")
+            return
+        reader = RunReader(folder, self)
+        reader.loaded.connect(self._on_run_loaded)
+        reader.failed.connect(lambda message: self.training.post("error", message))
+        reader.finished.connect(lambda r=reader: self._forget_reader(r))
+        self.readers.append(reader)
+        reader.start()
+
+    def _forget_reader(self, reader: RunReader) -> None:
+        if reader in self.readers:
+            self.readers.remove(reader)
+        reader.deleteLater()
+
+    def _on_run_loaded(self, history) -> None:
+        if self.training.busy:
+            return
+        self.history = history
+        self.training.run_dir = history.root
+        self.training.open_run(history)
+        self.training.set_state("viewing")
+        self._push_recent("recent/runs", str(history.root))
+        self._refresh_recent_runs()
+        # Point the Data page at the run's own images so Start can resume it.
+        choice = replace(history.config.data)
+        if choice != self.data_state.choice:
+            self.data_page.use_choice(choice) if hasattr(self.data_page, "use_choice") else None
+            self.data_state.set_choice(choice)
+        self.tabs.setCurrentWidget(self.train_page)
+        self.statusBar().showMessage(f"Opened {history.root} at step {history.last_step:,}", 8000)
+
+    # ------------------------------------------------------------------ artwork
+    def save_artwork(self) -> None:
+        image = self.train_page.samples.current_image()
+        if image is None:
+            self.training.post("warning", "There is no sample to save yet.")
+            return
+        from ..export import save_png
+
+        folder = (self.training.run_dir / "artwork") if self.training.run_dir else default_runs_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        step = self.train_page.samples.current_step() or 0
+        suggested = str(folder / f"samples-step-{step:09d}.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save artwork", suggested, "PNG images (*.png)")
+        if not path:
+            return
+        try:
+            save_png(path, image, recipe={"app": "GAN Studio", "app_version": __version__, "kind": "sample grid", "step": step})
+        except (OSError, ValueError) as exc:
+            self.training.post("error", f"Could not save '{path}': {exc}")
+            return
+        self.statusBar().showMessage(f"Saved {path}", 8000)
+
+    # ------------------------------------------------------------------ feedback
+    def _on_state(self, state: str) -> None:
+        self.state_label.setText(STATE_WORDS.get(state, state))
+        busy = self.training.busy
+        self.new_action.setEnabled(not busy)
+        self.open_action.setEnabled(not busy)
+        self.recent_menu.setEnabled(not busy and bool(self._recent("recent/runs")))
+
+    def _on_images(self) -> None:
+        if self.data_state.images is not None:
+            self.statusBar().showMessage(f"{self.data_state.images.count:,} images ready", 5000)
+
+    def _on_message(self, level: str, text: str) -> None:
+        # Never a modal box for a message: it would block a window that is training.
+        self.statusBar().showMessage(text, 15000)
+        if level in ("error", "warning"):
+            self.train_page.show_message(level, text)
+
+    def show_about(self) -> None:
+        import PySide6
+
+        try:
+            import torch
+
+            torch_version = torch.__version__
+        except Exception:  # pragma: no cover - torch is a dependency
+            torch_version = "not available"
+        QMessageBox.about(
+            self,
+            "About GAN Studio",
+            f"<h3>GAN Studio {__version__}</h3>"
+            "<p>Train a GAN on your own images, watch it learn, explore what it learned.</p>"
+            f"<p>PyTorch {torch_version}<br>Qt {PySide6.QtCore.qVersion()} (PySide6 {PySide6.__version__})<br>"
+            f"Device: {self.device_label.text()}</p>",
+        )
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if not urls:
+            return
+        path = Path(urls[0])
+        if path.is_dir() and (path / "config.json").is_file() and (path / "stats.jsonl").exists():
+            self.open_run(path)  # a run folder: open it
+        else:
+            self.data_page.use_source(str(path))
+            self.tabs.setCurrentWidget(self.data_page)
+        event.acceptProposedAction()
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.training.busy and not self._close_when_stopped:
+            answer = QMessageBox.question(
+                self,
+                "Training is running",
+                "Stop training and quit? A checkpoint is saved first, so you can resume later.",
+                QMessageBox.Yes | QMessageBox.No,
+                QMessageBox.Yes,
+            )
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+            self._close_when_stopped = True
+            self.stop_training()
+            event.ignore()  # closes for real when the thread has saved and finished
+            return
+        if self.thread is not None:  # stopping already: wait until the checkpoint is written
+            event.ignore()
+            self._close_when_stopped = True
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Stop every thread (saving a checkpoint first) and wait for them; used on exit and by tests."""
+        self.save_settings()
+        if self.thread is not None:
+            self.thread.request_stop()
+            self.thread.wait(timeout_ms)
+        self.scanner.shutdown(timeout_ms)
+        for reader in list(self.readers):
+            reader.wait(timeout_ms)
+        if self.probe.isRunning():
+            self.probe.wait(timeout_ms)
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,503 @@
+"""The Train page: preset and settings, Start / Pause / Stop, live curves, samples, warnings.
+
+It observes a `TrainingState` and a `DataState` and asks for actions through signals;
+the main window turns those into threads. It never starts training itself.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..config import ARCHITECTURES, LOSSES, RunConfig
+from ..health import HealthMonitor, HealthWarning
+from ..presets import PRESETS, apply_preset, choose_preset
+from .plots import TrainingPlots
+from .sample_view import SampleTimeline
+from .state import DataState, TrainingState
+
+AUGMENT_CHOICES = [
+    ("Automatic (by data-set size)", None),
+    ("None", ""),
+    ("Colour + shift", "color,translation"),
+    ("Colour + shift + cutout", "color,translation,cutout"),
+]
+PRECISION_CHOICES = [
+    ("Automatic (fastest measured)", "auto"),
+    ("32-bit float", "fp32"),
+    ("bfloat16", "bf16"),
+    ("float16 (NVIDIA GPUs)", "fp16"),
+]
+
+
+def _format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    if h:
+        return f"{h}h {m:02d}m"
+    if m:
+        return f"{m}m {s:02d}s"
+    return f"{s}s"
+
+
+class WarningCard(QFrame):
+    """One plain-language warning, with its action button when it has one."""
+
+    actionRequested = Signal(str)
+
+    def __init__(self, warning: HealthWarning, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.warning = warning
+        self.setObjectName("warningCard")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setStyleSheet(
+            "#warningCard { background: rgba(224, 164, 60, 40); border: 1px solid rgba(224, 164, 60, 150); border-radius: 6px; }"
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        title = QLabel(f"<b>⚠ {warning.title}</b>  <span style='color: #a0a0a0'>(step {warning.step:,})</span>")
+        advice = QLabel(warning.advice)
+        advice.setWordWrap(True)
+        layout.addWidget(title)
+        layout.addWidget(advice)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        if warning.action == "revert_best":
+            button = QPushButton("Go back to the best checkpoint")
+            button.setObjectName("revertBestButton")
+            button.clicked.connect(lambda: self.actionRequested.emit("revert_best"))
+            row.addWidget(button)
+        dismiss = QPushButton("Dismiss")
+        dismiss.clicked.connect(self.deleteLater)
+        row.addWidget(dismiss)
+        layout.addLayout(row)
+
+
+class TrainPage(QWidget):
+    startRequested = Signal(object)  # RunConfig
+    pauseRequested = Signal()
+    resumeRequested = Signal()
+    stopRequested = Signal()
+    revertRequested = Signal()  # go back to the best checkpoint
+
+    def __init__(self, training: TrainingState, data: DataState, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainPage")
+        self.training = training
+        self.data = data
+        self.device_type = "cpu"
+        self.monitor = HealthMonitor()
+        self._filling = False  # true while a preset writes the controls
+
+        self._build()
+        training.stateChanged.connect(self._on_state)
+        training.reportAdded.connect(self._on_report)
+        training.runOpened.connect(self._on_run_opened)
+        data.imagesChanged.connect(self._on_images)
+        data.choiceChanged.connect(self._update_buttons)
+        self._apply_preset_to_controls()
+        self._on_state(training.state)
+
+    # ------------------------------------------------------------------ layout
+    def _build(self) -> None:
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(12, 12, 12, 12)
+        outer.setSpacing(12)
+
+        # Left: settings and controls, scrollable so a small screen never clips them.
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(10)
+
+        preset_box = QGroupBox("What to train")
+        form = QFormLayout(preset_box)
+        self.preset_combo = QComboBox()
+        self.preset_combo.setObjectName("presetCombo")
+        self.preset_combo.setAccessibleName("Preset")
+        for key, preset in PRESETS.items():
+            self.preset_combo.addItem(preset.title, key)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, preset.summary, Qt.ToolTipRole)
+        self.preset_combo.setToolTip("A ready-made recipe; the advanced settings below follow it.")
+        self.preset_summary = QLabel()
+        self.preset_summary.setWordWrap(True)
+        self.preset_summary.setStyleSheet("color: #a8a8a8;")
+        self.data_summary = QLabel("No images chosen yet: pick a data set on the Data page.")
+        self.data_summary.setObjectName("trainDataSummary")
+        self.data_summary.setWordWrap(True)
+        form.addRow("Preset", self.preset_combo)
+        form.addRow("", self.preset_summary)
+        form.addRow("Data", self.data_summary)
+        self.minutes_spin = QSpinBox()
+        self.minutes_spin.setObjectName("minutesSpin")
+        self.minutes_spin.setRange(0, 100_000)
+        self.minutes_spin.setSpecialValueText("until I stop it")
+        self.minutes_spin.setSuffix(" min")
+        self.minutes_spin.setValue(30)
+        self.minutes_spin.setToolTip("How long to train; 0 trains until you press Stop.")
+        form.addRow("Train for", self.minutes_spin)
+        left_layout.addWidget(preset_box)
+
+        self.advanced_toggle = QToolButton()
+        self.advanced_toggle.setObjectName("advancedToggle")
+        self.advanced_toggle.setText("Advanced settings")
+        self.advanced_toggle.setCheckable(True)
+        self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.advanced_toggle.setArrowType(Qt.RightArrow)
+        self.advanced_toggle.toggled.connect(self._toggle_advanced)
+        left_layout.addWidget(self.advanced_toggle)
+        self.advanced = QGroupBox()
+        self.advanced.setObjectName("advancedBox")
+        self._build_advanced(QFormLayout(self.advanced))
+        self.advanced.setVisible(False)
+        left_layout.addWidget(self.advanced)
+
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("startButton")
+        self.start_button.setAccessibleName("Start training")
+        self.start_button.setToolTip("Start training (Ctrl+Return)")
+        self.start_button.setDefault(True)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("pauseButton")
+        self.pause_button.setAccessibleName("Pause or resume training")
+        self.pause_button.setToolTip("Pause or resume (Ctrl+P)")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.setAccessibleName("Stop training")
+        self.stop_button.setToolTip("Stop and save a checkpoint (Ctrl+.)")
+        for button in (self.start_button, self.pause_button, self.stop_button):
+            button.setMinimumHeight(34)
+            buttons.addWidget(button)
+        self.start_button.setStyleSheet(
+            "QPushButton#startButton:enabled { background: #2f7d5b; color: white; font-weight: bold; }"
+        )
+        left_layout.addLayout(buttons)
+        self.start_button.clicked.connect(self._on_start)
+        self.pause_button.clicked.connect(self._on_pause)
+        self.stop_button.clicked.connect(self.stopRequested)
+
+        self.progress = QProgressBar()
+        self.progress.setObjectName("progressBar")
+        self.progress.setAccessibleName("Training progress")
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Ready")
+        left_layout.addWidget(self.progress)
+        self.speed_label = QLabel(" ")
+        self.speed_label.setObjectName("speedLabel")
+        self.speed_label.setStyleSheet("color: #a8a8a8;")
+        left_layout.addWidget(self.speed_label)
+
+        self.warnings_box = QVBoxLayout()
+        self.warnings_box.setSpacing(6)
+        left_layout.addLayout(self.warnings_box)
+        left_layout.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setMinimumWidth(330)
+        scroll.setMaximumWidth(420)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        outer.addWidget(scroll)
+
+        # Right: curves above, samples below.
+        splitter = QSplitter(Qt.Horizontal)
+        self.plots = TrainingPlots()
+        self.samples = SampleTimeline()
+        splitter.addWidget(self.plots)
+        splitter.addWidget(self.samples)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        outer.addWidget(splitter, 1)
+
+        self.preset_combo.currentIndexChanged.connect(self._apply_preset_to_controls)
+
+    def _build_advanced(self, form: QFormLayout) -> None:
+        def add(label: str, widget: QWidget, tip: str, name: str) -> None:
+            widget.setToolTip(tip)
+            widget.setObjectName(name)
+            widget.setAccessibleName(label)
+            form.addRow(label, widget)
+
+        self.arch_combo = QComboBox()
+        for arch in ARCHITECTURES:
+            self.arch_combo.addItem({"dcgan": "DCGAN (fast)", "resnet": "Residual + spectral norm (steadier)"}[arch], arch)
+        add("Architecture", self.arch_combo, "DCGAN is fastest; the residual networks cope better with small, varied sets.", "archCombo")
+        self.loss_combo = QComboBox()
+        names = {"ns": "Classic (non-saturating)", "hinge": "Hinge", "lsgan": "Least squares", "wgan-gp": "Wasserstein + gradient penalty"}
+        for loss in LOSSES:
+            self.loss_combo.addItem(names[loss], loss)
+        add("Loss", self.loss_combo, "How the two networks score each other; Hinge suits the residual networks.", "lossCombo")
+        self.batch_spin = QSpinBox()
+        self.batch_spin.setRange(1, 4096)
+        add("Batch size", self.batch_spin, "Images per step: larger is smoother but each step takes longer.", "batchSpin")
+        self.lr_g_spin = self._lr_spin()
+        add("Generator learning rate", self.lr_g_spin, "How big a step the generator takes; lower is safer but slower.", "lrGSpin")
+        self.lr_d_spin = self._lr_spin()
+        add("Discriminator learning rate", self.lr_d_spin, "How big a step the discriminator takes.", "lrDSpin")
+        self.z_spin = QSpinBox()
+        self.z_spin.setRange(1, 4096)
+        add("Latent size", self.z_spin, "How many random numbers each picture starts from.", "latentSpin")
+        self.width_spin = QSpinBox()
+        self.width_spin.setRange(4, 1024)
+        add("Network width", self.width_spin, "Capacity of both networks; compute grows with its square.", "widthSpin")
+        self.augment_combo = QComboBox()
+        for label, value in AUGMENT_CHOICES:
+            self.augment_combo.addItem(label, value)
+        add("Augmentation", self.augment_combo, "Randomly alters what the discriminator sees so it cannot memorise a small set.", "augmentCombo")
+        self.ema_spin = QDoubleSpinBox()
+        self.ema_spin.setRange(0, 1_000_000)
+        self.ema_spin.setDecimals(0)
+        self.ema_spin.setSingleStep(1000)
+        self.ema_spin.setSuffix(" images")
+        add("Averaging half-life", self.ema_spin, "Samples come from a running average of the generator; longer is smoother.", "emaSpin")
+        self.steps_spin = QSpinBox()
+        self.steps_spin.setRange(0, 100_000_000)
+        self.steps_spin.setSpecialValueText("no limit")
+        add("Stop after steps", self.steps_spin, "Stop after this many steps instead of a time (0 = use the time).", "stepsSpin")
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2_000_000_000)
+        add("Seed", self.seed_spin, "The same seed and settings give the same run.", "trainSeedSpin")
+        self.precision_combo = QComboBox()
+        for label, value in PRECISION_CHOICES:
+            self.precision_combo.addItem(label, value)
+        add("Number format", self.precision_combo, "Lower-precision maths is faster on modern hardware.", "precisionCombo")
+        self.flip_note = QCheckBox("Mirror images left-right (set on the Data page)")
+        self.flip_note.setEnabled(False)
+
+    @staticmethod
+    def _lr_spin() -> QDoubleSpinBox:
+        spin = QDoubleSpinBox()
+        spin.setDecimals(6)
+        spin.setRange(0.000001, 0.1)
+        spin.setSingleStep(0.00005)
+        return spin
+
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_toggle.setArrowType(Qt.DownArrow if shown else Qt.RightArrow)
+
+    # ------------------------------------------------------------------ settings <-> controls
+    def set_device_type(self, device_type: str) -> None:
+        """The main window tells us the device once torch is up; the default preset follows it."""
+        self.device_type = device_type
+        self._choose_default_preset()
+
+    def _n_images(self) -> int:
+        images = self.data.images
+        return images.count if images is not None else 0
+
+    def _choose_default_preset(self) -> None:
+        key = choose_preset(self._n_images() or 1000, self.device_type)
+        index = self.preset_combo.findData(key)
+        if index >= 0 and index != self.preset_combo.currentIndex():
+            self.preset_combo.setCurrentIndex(index)
+        else:
+            self._apply_preset_to_controls()
+
+    def _apply_preset_to_controls(self) -> None:
+        key = self.preset_combo.currentData()
+        if key is None:
+            return
+        cfg = apply_preset(RunConfig(), key, n_images=self._n_images() or 1000)
+        self.preset_summary.setText(PRESETS[key].summary)
+        self._filling = True
+        try:
+            self._set_combo(self.arch_combo, cfg.model.arch)
+            self._set_combo(self.loss_combo, cfg.loss.kind)
+            self.batch_spin.setValue(cfg.train.batch)
+            self.lr_g_spin.setValue(cfg.train.lr_g)
+            self.lr_d_spin.setValue(cfg.train.lr_d)
+            self.z_spin.setValue(cfg.model.z_dim)
+            self.width_spin.setValue(cfg.model.width)
+            self.ema_spin.setValue(cfg.train.ema_half_life_images)
+            self._set_combo(self.augment_combo, None)
+        finally:
+            self._filling = False
+
+    @staticmethod
+    def _set_combo(combo: QComboBox, value) -> None:
+        index = combo.findData(value)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+
+    def build_config(self) -> RunConfig:
+        """The run the user asked for: data choice + preset + their advanced edits."""
+        key = self.preset_combo.currentData()
+        base = RunConfig()
+        base.data = _copy_data(self.data.choice)
+        cfg = apply_preset(base, key, n_images=self._n_images() or 1000)
+        cfg.model.arch = self.arch_combo.currentData()
+        cfg.loss.kind = self.loss_combo.currentData()
+        cfg.train.batch = self.batch_spin.value()
+        cfg.train.lr_g = self.lr_g_spin.value()
+        cfg.train.lr_d = self.lr_d_spin.value()
+        cfg.model.z_dim = self.z_spin.value()
+        cfg.model.width = self.width_spin.value()
+        cfg.train.ema_half_life_images = self.ema_spin.value()
+        augment = self.augment_combo.currentData()
+        if augment is not None:
+            cfg.augment.policy = augment
+        cfg.train.seed = self.seed_spin.value()
+        cfg.train.precision = self.precision_combo.currentData()
+        steps = self.steps_spin.value()
+        cfg.train.steps = steps
+        cfg.train.minutes = 0.0 if steps else float(self.minutes_spin.value())
+        cfg.schedule.tick_seconds = 0.25  # a few reports a second: lively curves, cheap signals
+        cfg.schedule.sample_seconds = 5.0
+        cfg.schedule.metric_seconds = 90.0
+        return cfg.validate()
+
+    def load_settings(self, raw: dict) -> None:
+        """Restore the last session's choices (from QSettings, via the main window)."""
+        self._set_combo(self.preset_combo, raw.get("preset"))
+        if isinstance(raw.get("minutes"), int):
+            self.minutes_spin.setValue(raw["minutes"])
+        if isinstance(raw.get("seed"), int):
+            self.seed_spin.setValue(raw["seed"])
+
+    def save_settings(self) -> dict:
+        return {"preset": self.preset_combo.currentData(), "minutes": self.minutes_spin.value(), "seed": self.seed_spin.value()}
+
+    # ------------------------------------------------------------------ actions
+    def _on_start(self) -> None:
+        self.startRequested.emit(self.build_config())
+
+    def _on_pause(self) -> None:
+        if self.training.state == "paused":
+            self.resumeRequested.emit()
+        else:
+            self.pauseRequested.emit()
+
+    # ------------------------------------------------------------------ observing state
+    def _on_images(self) -> None:
+        images = self.data.images
+        if images is None:
+            text = self.data.error or "No images chosen yet: pick a data set on the Data page."
+        else:
+            res = images.images.shape[1]
+            text = f"{images.count:,} images at {res}×{res} from {self.data.choice.source}"
+        self.data_summary.setText(text)
+        if not self.training.busy:
+            self._choose_default_preset()
+        self._update_buttons()
+
+    def _on_state(self, state: str) -> None:
+        self._update_buttons()
+        if state == "paused":
+            self.progress.setFormat(f"Paused at step {self._last_step():,}")
+        elif state in ("finished", "stopped"):
+            self.progress.setFormat(f"{state.capitalize()} at step {self._last_step():,}")
+        elif state == "starting":
+            self.progress.setFormat("Starting…")
+            self.monitor.reset()
+            self._clear_warnings()
+        elif state == "failed":
+            self.progress.setFormat("Stopped by an error")
+
+    def _last_step(self) -> int:
+        report = self.training.last_report
+        return report.step if report is not None else 0
+
+    def _update_buttons(self) -> None:
+        state = self.training.state
+        busy = self.training.busy
+        has_data = self.data.images is not None and not self.data.scanning
+        self.start_button.setEnabled(not busy and has_data)
+        self.start_button.setText("Start")
+        self.pause_button.setEnabled(state in ("running", "paused"))
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.stop_button.setEnabled(state in ("starting", "running", "paused"))
+        for widget in (self.preset_combo, self.advanced, self.minutes_spin):
+            widget.setEnabled(not busy)
+
+    def _on_report(self, report) -> None:
+        if report.events and any("went back to step" in e for e in report.events):
+            self.plots.truncate_after(report.step)
+            self.samples.truncate_after(report.step)
+        self.plots.append_report(report)
+        if report.sample_grid is not None:
+            self.samples.add_grid(report.sample_step, report.sample_grid)
+        # Without a step or time limit there is no fraction to show: the text carries the step.
+        self.progress.setValue(int(report.progress * 1000) if report.progress is not None else 0)
+        if report.state == "running":
+            self.progress.setFormat(f"Step {report.step:,}  ·  ETA {_format_duration(report.eta)}")
+        self.speed_label.setText(
+            f"{report.images_per_second:,.0f} images/s  ·  {report.steps_per_second:,.1f} steps/s  ·  "
+            f"trained {_format_duration(report.elapsed)}"
+        )
+        for warning in self.monitor.update(report):
+            self._show_warning(warning)
+
+    def _on_run_opened(self, history) -> None:
+        self.plots.clear()
+        self.samples.clear()
+        self.monitor.reset()
+        self._clear_warnings()
+        if history is None:
+            self.progress.setValue(0)
+            self.progress.setFormat("Ready")
+            return
+        s = history.series
+        self.plots.load_history(
+            history.steps, s["d_loss"], s["g_loss"], s["d_real"], s["d_fake"], history.quality_steps, history.quality
+        )
+        self.samples.load_run_samples(history.samples)
+        self.progress.setValue(0)
+        self.progress.setFormat(f"Opened run at step {history.last_step:,}")
+        self.speed_label.setText(f"trained {_format_duration(history.elapsed)}  ·  {history.root.name}")
+
+    def _show_warning(self, warning: HealthWarning) -> None:
+        card = WarningCard(warning)
+        card.actionRequested.connect(lambda _action: self.revertRequested.emit())
+        self.warnings_box.addWidget(card)
+
+    def show_message(self, level: str, text: str) -> None:
+        """An error or warning from the window (e.g. training could not start), shown in the panel."""
+        title = "Training could not continue" if level == "error" else "Note"
+        self._show_warning(HealthWarning(level, title, text, self._last_step()))
+
+    def _clear_warnings(self) -> None:
+        while self.warnings_box.count():
+            item = self.warnings_box.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+
+    def warning_titles(self) -> list[str]:
+        """What the warnings panel shows now (tests and accessibility)."""
+        titles = []
+        for i in range(self.warnings_box.count()):
+            widget = self.warnings_box.itemAt(i).widget()
+            if isinstance(widget, WarningCard):
+                titles.append(widget.warning.title)
+        return titles
+
+
+def _copy_data(choice):
+    from dataclasses import replace
+
+    return replace(choice)

@@ -1,0 +1,104 @@
+"""The QThread that drives `engine.Trainer` for the app.
+
+It imports QtCore and pure modules only, so it cannot touch a widget. The trainer is
+built inside the thread (model construction and torch start-up never block the window),
+and every tick's frozen report crosses to the GUI thread through one queued signal.
+Pause, resume and stop go in through the trainer's thread-safe flags.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+
+from ..config import RunConfig
+
+log = logging.getLogger("ganstudio.gui.training")
+
+
+class TrainingThread(QThread):
+    started_training = Signal(str, object)  # device description, the Trainer's final RunConfig
+    report = Signal(object)  # engine.TickReport, once per tick
+    failed = Signal(str)  # one plain line
+
+    def __init__(
+        self,
+        config: RunConfig,
+        images: np.ndarray,
+        run_dir: str | Path,
+        *,
+        resume: bool = False,
+        threads: int = 0,
+        parent=None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("TrainingThread")
+        self._config = config
+        self._images = images
+        self._run_dir = Path(run_dir)
+        self._resume = resume
+        self._threads = threads
+        self._trainer = None
+        self._lock = threading.Lock()  # guards _trainer and the pending requests below
+        self._stop_requested = False
+        self._pause_requested = False
+
+    # -- requests from the GUI thread (thread-safe) ---------------------------------------
+    def request_stop(self) -> None:
+        with self._lock:
+            self._stop_requested = True
+            if self._trainer is not None:
+                self._trainer.request_stop()
+
+    def request_pause(self) -> None:
+        with self._lock:
+            self._pause_requested = True
+            if self._trainer is not None:
+                self._trainer.request_pause()
+
+    def request_resume(self) -> None:
+        with self._lock:
+            self._pause_requested = False
+            if self._trainer is not None:
+                self._trainer.request_resume()
+
+    # -- the thread -------------------------------------------------------------------------
+    def run(self) -> None:  # noqa: D401 - QThread entry point
+        try:
+            import torch
+
+            from ..checkpoint import CheckpointError
+            from ..config import ConfigError
+            from ..device import DeviceError, describe_device
+            from ..engine import Trainer
+            from ..runfolder import RunFolderError
+
+            if self._threads > 0:
+                torch.set_num_threads(self._threads)
+            expected = (ConfigError, CheckpointError, DeviceError, RunFolderError, ValueError, OSError)
+            try:
+                trainer = Trainer(self._config, self._images, self._run_dir, resume=self._resume)
+            except expected as exc:
+                self.failed.emit(str(exc) or type(exc).__name__)
+                return
+            with self._lock:
+                self._trainer = trainer
+                if self._stop_requested:
+                    trainer.request_stop()
+                if self._pause_requested:
+                    trainer.request_pause()
+            self._images = None  # the trainer holds its own copy (on the device)
+            self.started_training.emit(describe_device(trainer.device), trainer.config)
+            for report in trainer.run():
+                self.report.emit(report)
+        except Exception as exc:  # a bug of ours: tell the user in one line, keep the details in the log
+            log.error("training thread failed:\n%s", traceback.format_exc())
+            self.failed.emit(f"Training stopped because of an unexpected error: {type(exc).__name__}: {exc}")
+        finally:
+            with self._lock:
+                self._trainer = None

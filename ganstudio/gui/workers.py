@@ -1,0 +1,48 @@
+"""Small background jobs for the window: finding the device and reading a run folder.
+
+QtCore and pure modules only: nothing here can touch a widget.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QThread, Signal
+
+
+class DeviceProbe(QThread):
+    """Imports torch and the engine off the GUI thread, then names the best device."""
+
+    found = Signal(str, str)  # device type ("cuda", "mps", "cpu"), description for the status bar
+
+    def run(self) -> None:
+        try:
+            from .. import engine  # noqa: F401 - warm the import so Start is instant
+            from ..device import describe_device, pick_device
+
+            device = pick_device("auto")
+            self.found.emit(device.type, describe_device(device))
+        except Exception as exc:  # torch missing or broken: the window still works for viewing
+            self.found.emit("cpu", f"CPU (PyTorch problem: {type(exc).__name__})")
+
+
+class RunReader(QThread):
+    """Reads a run folder (stats can be long) off the GUI thread."""
+
+    loaded = Signal(object)  # history.RunHistory
+    failed = Signal(str)
+
+    def __init__(self, root: str | Path, parent=None) -> None:
+        super().__init__(parent)
+        self.root = Path(root)
+
+    def run(self) -> None:
+        from ..history import read_run
+        from ..runfolder import RunFolderError
+
+        try:
+            self.loaded.emit(read_run(self.root))
+        except RunFolderError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:
+            self.failed.emit(f"Could not open '{self.root}': {type(exc).__name__}: {exc}")

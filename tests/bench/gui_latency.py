@@ -1,0 +1,126 @@
+"""How late a 10 ms timer fires on the GUI thread while training runs, and what the window costs.
+
+    QT_QPA_PLATFORM=offscreen python tests/bench/gui_latency.py [--seconds 30] [--threads N]
+
+1. The engine alone: `Trainer.run()` with the settings the app would use, for --seconds.
+2. The real main window training the same settings for --seconds, while a 10 ms QTimer
+   records how late each timeout arrives. Prints the 50th/99th percentile lateness and
+   the images/s of both, and their ratio (the window's cost to training speed).
+
+Not a test: figures depend on the machine. Goal on a 2-core CPU: p99 < 50 ms, cost <= 5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QSettings, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from ganstudio.config import DataConfig  # noqa: E402
+from ganstudio.data import load_images  # noqa: E402
+
+
+def engine_alone(config, images, seconds: float) -> float:
+    from ganstudio.engine import Trainer
+
+    config = config.copy()
+    config.train.minutes = seconds / 60.0
+    trainer = Trainer(config, images, None)
+    rates = [r.images_per_second for r in trainer.run() if r.state == "running" and len(r.d_loss)]
+    return float(np.median(rates[2:] or rates))
+
+
+def window_run(app, config_source: DataConfig, seconds: float, runs_dir: str):
+    from ganstudio.gui.app import create_main_window
+
+    os.environ["GANSTUDIO_RUNS_DIR"] = runs_dir
+    settings = QSettings(os.path.join(runs_dir, "settings.ini"), QSettings.IniFormat)
+    win = create_main_window(settings)
+    win.show()
+    win.data_page.use_choice(config_source)
+    win.data_state.set_choice(config_source)
+    deadline = time.time() + 60
+    while (win.data_state.images is None or win.probe.isRunning()) and time.time() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    win.train_page.minutes_spin.setValue(0)
+    config = win.train_page.build_config()
+
+    lateness: list[float] = []
+    clock = QElapsedTimer()
+    timer = QTimer()
+    timer.setInterval(10)
+    last = {"t": None}
+
+    def on_timeout():
+        now = clock.nsecsElapsed() / 1e6
+        if last["t"] is not None:
+            lateness.append(max(0.0, now - last["t"] - 10.0))
+        last["t"] = now
+
+    timer.timeout.connect(on_timeout)
+    win.start_training(config)
+    while win.training.state != "running":
+        app.processEvents()
+        time.sleep(0.005)
+    # Let the first ticks (oneDNN kernel set-up) pass before measuring.
+    warm_until = time.time() + 3
+    while time.time() < warm_until:
+        app.processEvents()
+    rates: list[float] = []
+    win.training.reportAdded.connect(lambda r: rates.append(r.images_per_second) if len(r.d_loss) else None)
+    clock.start()
+    timer.start()
+    end = time.time() + seconds
+    while time.time() < end:
+        app.processEvents()
+        time.sleep(0.001)
+    timer.stop()
+    win.stop_training()
+    while win.thread is not None:
+        app.processEvents()
+        time.sleep(0.01)
+    win.shutdown()
+    win.deleteLater()
+    return np.array(lateness), float(np.median(rates[1:] or rates)), config
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--source", default="demo:shapes:1000")
+    parser.add_argument("--resolution", type=int, default=32)
+    args = parser.parse_args()
+
+    import torch
+
+    app = QApplication.instance() or QApplication([])
+    from ganstudio.gui.app import configure_application
+
+    configure_application(app)
+    choice = DataConfig(source=args.source, resolution=args.resolution)
+    with tempfile.TemporaryDirectory() as runs_dir:
+        lateness, window_rate, config = window_run(app, choice, args.seconds, runs_dir)
+        images = load_images(args.source, resolution=args.resolution).images
+        alone_rate = engine_alone(config, images, args.seconds)
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; preset {config.preset}, "
+          f"{config.model.arch} width {config.model.width}, batch {config.train.batch}, {args.resolution}px")
+    print(f"10 ms timer lateness while training ({len(lateness)} timeouts): "
+          f"median {np.percentile(lateness, 50):.1f} ms, p99 {np.percentile(lateness, 99):.1f} ms, max {lateness.max():.1f} ms")
+    print(f"images/s: engine alone {alone_rate:,.0f}, with the window {window_rate:,.0f} "
+          f"({(1 - window_rate / alone_rate) * 100:+.1f}% slower)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The real window driven as a user would: pick data, Start, watch, Pause, Stop, reopen."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from ganstudio.config import DataConfig
+from ganstudio.gui.app import create_main_window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+    win = create_main_window(settings)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.shutdown()
+
+
+def _use_tiny_demo(win, qtbot):
+    win.data_page.use_choice(DataConfig(source="demo:shapes:48", resolution=16))
+    win.data_state.set_choice(DataConfig(source="demo:shapes:48", resolution=16))
+    qtbot.waitUntil(lambda: win.data_state.images is not None and win.data_state.images.count == 48, timeout=30_000)
+    page = win.train_page
+    page.width_spin.setValue(8)
+    page.batch_spin.setValue(16)
+    page.minutes_spin.setValue(0)  # until stopped
+
+
+def _step(win):
+    report = win.training.last_report
+    return report.step if report is not None else 0
+
+
+def test_first_launch_selects_a_demo_set_so_start_works(window, qtbot):
+    assert window.findChild(object, "datasetPathEdit").text().startswith("demo:")
+    qtbot.waitUntil(lambda: window.data_state.images is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.findChild(object, "startButton").isEnabled(), timeout=10_000)
+    qtbot.waitUntil(lambda: window.device_label.text().startswith("CPU"), timeout=30_000)
+
+
+def test_train_pause_resume_stop_and_reopen(window, qtbot, tmp_path):
+    _use_tiny_demo(window, qtbot)
+    start = window.findChild(object, "startButton")
+    pause = window.findChild(object, "pauseButton")
+    stop = window.findChild(object, "stopButton")
+    assert start.isEnabled() and not pause.isEnabled() and not stop.isEnabled()
+
+    qtbot.mouseClick(start, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "running", timeout=30_000)
+    assert not start.isEnabled() and pause.isEnabled() and stop.isEnabled()
+    plots = window.train_page.plots
+    qtbot.waitUntil(lambda: plots.point_count() >= 20, timeout=60_000)
+    preview = window.train_page.samples
+    qtbot.waitUntil(lambda: preview.current_image() is not None, timeout=30_000)
+    first_grid = preview.current_image().copy()
+    first_step = preview.current_step()
+    qtbot.waitUntil(lambda: preview.current_step() != first_step, timeout=60_000)
+    assert not np.array_equal(preview.current_image(), first_grid)  # the samples changed as it learned
+    assert window.findChild(object, "progressBar").text().startswith("Step") or "Step" in window.findChild(object, "progressBar").format()
+
+    # Pause holds the step counter; Resume carries on.
+    qtbot.mouseClick(pause, Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "paused", timeout=30_000)
+    assert pause.text() == "Resume"
+    held = _step(window)
+    qtbot.wait(600)
+    assert _step(window) == held and window.training.state == "paused"
+    qtbot.mouseClick(pause, Qt.LeftButton)
+    qtbot.waitUntil(lambda: _step(window) > held, timeout=30_000)
+
+    # Stop leaves a checkpoint.
+    qtbot.mouseClick(stop, Qt.LeftButton)
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+        pass
+    assert window.training.state == "stopped"
+    run_dir = window.training.run_dir
+    assert (run_dir / "checkpoints" / "latest.pt").is_file()
+    final_step = _step(window)
+    lines = [json.loads(l) for l in (run_dir / "stats.jsonl").read_text().splitlines()]
+    assert lines[-1]["step"] == final_step
+
+    # Reopening the run shows the same curve: one point per tick from stats.jsonl.
+    window.new_run()
+    assert plots.point_count() == 0
+    window.open_run(run_dir)
+    qtbot.waitUntil(lambda: window.training.state == "viewing", timeout=30_000)
+    steps, values = plots.series("d_loss")
+    assert steps.tolist() == [l["step"] for l in lines if "d_loss" in l]
+    assert np.allclose(values, [l["d_loss"] for l in lines if "d_loss" in l])
+    assert preview.grid_count() == len(list((run_dir / "samples").glob("step-*.png")))
+
+    # Start on an opened run resumes it from its checkpoint.
+    qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(start, Qt.LeftButton)
+    qtbot.waitUntil(lambda: _step(window) > final_step, timeout=60_000)
+    assert window.training.run_dir == run_dir
+    qtbot.mouseClick(stop, Qt.LeftButton)
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+        pass
+
+
+def test_closing_while_training_asks_then_saves_a_checkpoint(window, qtbot, monkeypatch):
+    _use_tiny_demo(window, qtbot)
+    qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Yes)
+    window.close()
+    assert asked and "checkpoint" in asked[0]
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+        pass
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
+    assert (window.training.run_dir / "checkpoints" / "latest.pt").is_file()
+
+
+def test_a_bad_run_folder_gets_a_plain_message(window, qtbot, tmp_path):
+    (tmp_path / "not-a-run").mkdir()
+    window.open_run(tmp_path / "not-a-run")
+    qtbot.waitUntil(lambda: "not a GAN Studio run" in window.statusBar().currentMessage(), timeout=10_000)
+    assert window.training.state != "viewing"

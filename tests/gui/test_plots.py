@@ -1,0 +1,263 @@
+"""TrainingPlots: what a user sees on the curves, and that it stays cheap for long runs."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+
+from ganstudio.engine import TickReport
+from ganstudio.gui.plots import MIN_TAU, TrainingPlots, _Columns, auto_tau, ema_over_steps
+from ganstudio.metrics import QualityFigure
+
+
+def make_report(first_step: int, d_loss, g_loss=None, d_real=None, d_fake=None, swd: float | None = None) -> TickReport:
+    d_loss = np.asarray(d_loss, dtype=np.float64)
+    k = len(d_loss)
+    fill = lambda v, default: np.asarray(v, np.float64) if v is not None else np.full(k, default)  # noqa: E731
+    return TickReport(
+        step=first_step + k - 1,
+        first_step=first_step,
+        images_seen=(first_step + k - 1) * 8,
+        d_loss=d_loss,
+        g_loss=fill(g_loss, 1.0),
+        d_real=fill(d_real, 0.6),
+        d_fake=fill(d_fake, 0.4),
+        steps_per_second=10.0,
+        images_per_second=80.0,
+        elapsed=1.0,
+        eta=None,
+        progress=None,
+        batch=8,
+        lr_scale=1.0,
+        augment_probability=0.0,
+        state="running",
+        quality=QualityFigure(swd=swd, per_level=(swd,), images=16) if swd is not None else None,
+    )
+
+
+@pytest.fixture
+def plots(qtbot):
+    widget = TrainingPlots()
+    qtbot.addWidget(widget)
+    widget.resize(900, 600)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def test_names_for_automation(plots):
+    assert plots.objectName() == "lossPlot" and plots.accessibleName()
+    assert plots.findChild(object, "resetPlotButton") is not None
+
+
+def test_appended_reports_give_points_in_step_order(plots, qtbot):
+    plots.append_report(make_report(1, [1.0, 2.0, 3.0], g_loss=[4.0, 5.0, 6.0]))
+    plots.append_report(make_report(4, [7.0, 8.0], g_loss=[9.0, 10.0], swd=42.0))
+    assert plots.point_count() == 5
+    qtbot.waitUntil(lambda: plots.series("d_loss")[0].size == 5, timeout=2000)
+    steps, d = plots.series("d_loss")
+    assert steps.tolist() == [1, 2, 3, 4, 5]
+    assert d.tolist() == [1, 2, 3, 7, 8]
+    assert plots.series("g_loss")[1].tolist() == [4, 5, 6, 9, 10]
+    assert plots.series("d_real")[1].tolist() == pytest.approx([0.6] * 5)
+    q_steps, q = plots.series("quality")
+    assert q_steps.tolist() == [5] and q.tolist() == [42.0]
+    assert plots.series("d_loss_smooth")[0].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_a_burst_of_reports_costs_one_redraw(plots, qtbot):
+    plots.flush()
+    before = plots.redraw_count
+    for i in range(50):
+        plots.append_report(make_report(1 + 10 * i, np.full(10, float(i))))
+    assert plots.series("d_loss")[0].size == 0  # stored, not drawn yet
+    qtbot.waitUntil(lambda: plots.series("d_loss")[0].size == 500, timeout=2000)
+    qtbot.wait(300)
+    assert plots.redraw_count - before == 1
+
+
+def test_overlapping_report_replaces_the_overlap(plots):
+    plots.append_report(make_report(1, [1.0, 1.0, 1.0, 1.0]))
+    plots.append_report(make_report(3, [5.0, 5.0]))  # a rollback the widget was not told about
+    plots.flush()
+    steps, d = plots.series("d_loss")
+    assert steps.tolist() == [1, 2, 3, 4] and d.tolist() == [1, 1, 5, 5]
+
+
+def test_load_history_replaces_and_draws_at_once(plots):
+    plots.append_report(make_report(1, np.ones(100)))
+    steps = np.array([10, 20, 30, 40])
+    plots.load_history(steps, [1.0, 0.9, 0.8, 0.7], [2.0, 2.1, np.nan, 2.3], [0.5] * 4, [0.4] * 4, [20, 40], [30.0, 20.0])
+    assert plots.point_count() == 4
+    s, d = plots.series("d_loss")
+    assert s.tolist() == [10, 20, 30, 40] and np.allclose(d, [1.0, 0.9, 0.8, 0.7])
+    assert np.isnan(plots.series("g_loss")[1][2])
+    assert plots.series("quality")[1].tolist() == [30.0, 20.0]
+    assert np.isfinite(plots.series("g_loss_smooth")[1]).all()
+
+
+def test_truncate_after_drops_later_points(plots):
+    plots.append_report(make_report(1, np.arange(10.0), swd=5.0))
+    plots.append_report(make_report(11, np.arange(10.0), swd=4.0))
+    plots.truncate_after(12)
+    assert plots.point_count() == 12
+    steps, _ = plots.series("d_loss")  # drawn at once: a rollback is rare and should show
+    assert steps[-1] == 12
+    assert plots.series("quality")[0].tolist() == [10]
+    assert plots.series("d_loss_smooth")[0][-1] == 12
+    plots.append_report(make_report(13, [1.0]))
+    plots.flush()
+    assert plots.series("d_loss")[0][-3:].tolist() == [11, 12, 13]
+
+
+def test_clear_empties_everything(plots):
+    plots.append_report(make_report(1, np.ones(10), swd=3.0))
+    plots.clear()
+    assert plots.point_count() == 0
+    assert plots.series("d_loss")[0].size == 0 and plots.series("quality")[0].size == 0
+    assert "appear" in plots.hover_text()
+
+
+def test_smoothing_is_smooth_and_lags_as_an_ema_should():
+    rng = np.random.default_rng(0)
+    steps = np.arange(1, 5001, dtype=np.float64)
+    noisy = 1.0 + rng.normal(0, 0.3, steps.size)
+    smooth, _ = ema_over_steps(steps, noisy, 50.0)
+    assert smooth[500:].std() < noisy[500:].std() / 5
+    # A step from 0 to 1 at step 1000: after tau steps the average has come 1 - 1/e of the way.
+    jump = np.where(steps < 1000, 0.0, 1.0)
+    lagged, _ = ema_over_steps(steps, jump, 50.0)
+    assert lagged[998] == 0.0
+    assert lagged[999 + 50] == pytest.approx(1 - np.exp(-51 / 50), abs=1e-9)
+    assert lagged[-1] == pytest.approx(1.0, abs=1e-9)
+
+
+def test_smoothing_in_pieces_equals_smoothing_at_once_and_weighs_by_steps():
+    rng = np.random.default_rng(1)
+    steps = np.cumsum(rng.integers(1, 60, 3000)).astype(np.float64)  # uneven, like per-tick history
+    values = rng.normal(size=3000)
+    values[[5, 6, 700]] = np.nan
+    whole, _ = ema_over_steps(steps, values, 37.0)
+    parts, state = [], None
+    for chunk in np.array_split(np.arange(3000), 7):
+        out, state = ema_over_steps(steps[chunk], values[chunk], 37.0, state)
+        parts.append(out)
+    assert np.allclose(np.concatenate(parts), whole, rtol=1e-10, atol=1e-12)
+    # Reference recurrence, one point at a time, skipping NaN.
+    y, last, ref = None, None, []
+    for s, v in zip(steps, values):
+        if np.isfinite(v):
+            y = v if y is None else np.exp(-(s - last) / 37.0) * y + (1 - np.exp(-(s - last) / 37.0)) * v
+            last = s
+        ref.append(y)
+    assert np.allclose(whole, ref, rtol=1e-9, atol=1e-12)
+
+
+def test_smoothing_survives_long_gaps_and_huge_spans():
+    steps = np.array([1.0, 2.0, 1e9, 1e9 + 1])
+    out, _ = ema_over_steps(steps, np.array([1.0, 1.0, 5.0, 5.0]), 8.0)
+    assert np.isfinite(out).all() and out[-1] == pytest.approx(5.0)
+    steps = np.arange(1, 200_001, dtype=np.float64)
+    out, _ = ema_over_steps(steps, np.ones_like(steps), 8.0)  # thousands of chunks
+    assert np.allclose(out, 1.0)
+
+
+def test_auto_smoothing_follows_the_run_in_powers_of_two():
+    assert auto_tau(10) == MIN_TAU
+    assert auto_tau(100_000) == 1024  # 100k / 50 = 2000, rounded down to 2^10
+    assert auto_tau(1_000_000) == 16384
+
+
+def test_nan_and_inf_values_do_not_break_drawing(plots, qtbot):
+    plots.append_report(make_report(1, [np.nan, np.nan, 1.0, np.inf, 2.0, np.nan], g_loss=[np.nan] * 6))
+    plots.flush()
+    qtbot.wait(50)  # a paint happens
+    steps, d = plots.series("d_loss")
+    assert steps.size == 6 and np.isnan(d[0])
+    s_steps, smooth = plots.series("d_loss_smooth")
+    assert s_steps[0] == 3 and np.isfinite(smooth).all()  # leading gap trimmed, rest finite
+    assert plots.series("g_loss_smooth")[0].size == 0  # all-NaN: nothing to draw, no crash
+    plots.append_report(make_report(7, [1.5]))
+    plots.flush()
+    assert np.isfinite(plots.series("d_loss_smooth")[1]).all()
+    plots.grab()  # render it once for real
+
+
+def test_hover_over_a_point_shows_its_step_and_values(plots, qtbot):
+    plots.load_history(np.arange(100, 5100, 100), np.linspace(2, 1, 50), np.linspace(1, 3, 50), [0.5] * 50,
+                       [0.25] * 50, [1000, 3000], [50.0, 30.0])
+    qtbot.wait(50)
+    loss_plot = plots.plot_items()[0]
+    scene_pos = loss_plot.getViewBox().mapViewToScene(QPointF(2300, 1.5))
+    plots._on_mouse_moved((scene_pos,))
+    text = plots.hover_text()
+    assert "Step 2,300" in text
+    assert "D(x) 0.5" in text and "SWD 50 at 1,000" in text
+    # the same step in the lowest plot (shared x axis)
+    q_plot = plots.plot_items()[2]
+    plots._on_mouse_moved((q_plot.getViewBox().mapViewToScene(QPointF(3000, 40)),))
+    assert "Step 3,000" in plots.hover_text() and "SWD 30" in plots.hover_text()
+    # leaving the plots goes back to the newest values
+    plots._on_mouse_moved((QPointF(-50, -50),))
+    assert "Step 5,000" in plots.hover_text()
+
+
+def test_reset_view_brings_back_the_whole_run(plots, qtbot):
+    plots.load_history(np.arange(1, 1001), np.ones(1000), np.ones(1000), [0.5] * 1000, [0.5] * 1000, [], [])
+    loss_plot = plots.plot_items()[0]
+    loss_plot.setXRange(100, 200)
+    assert loss_plot.getViewBox().autoRangeEnabled()[0] is False
+    plots.findChild(object, "resetPlotButton").click()
+    qtbot.waitUntil(lambda: loss_plot.getViewBox().viewRange()[0][1] >= 1000, timeout=2000)
+    assert loss_plot.getViewBox().viewRange()[0][0] <= 1
+
+
+def test_legend_hides_raw_and_smooth_together(plots):
+    plots.append_report(make_report(1, np.ones(10)))
+    plots.flush()
+    plots._items["d_loss_smooth"].setVisible(False)  # what a legend click does
+    assert not plots._items["d_loss"].isVisible()
+    assert "D loss" not in plots.hover_text() and "G loss" in plots.hover_text()
+
+
+def test_columns_decimate_the_older_half_and_keep_the_envelope():
+    cols = _Columns({"step": np.float64, "v": np.float32}, capacity=4)
+    cols.append({"step": np.arange(8.0), "v": np.array([0, 9, 1, 8, 2, 7, 3, 6], np.float32)})
+    cols.decimate_older_half(envelope=("v",))
+    assert cols.view("step").tolist() == [0, 2, 4, 5, 6, 7]
+    assert cols.view("v").tolist() == [9, 1, 2, 7, 3, 6]  # max of the first pair, min of the second
+
+
+def test_memory_stays_bounded_past_the_cap(qtbot):
+    widget = TrainingPlots(max_points=1000)
+    qtbot.addWidget(widget)
+    for i in range(100):
+        widget.append_report(make_report(1 + 100 * i, np.sin(np.arange(100) + i)))
+    assert widget.point_count() <= 1000
+    assert widget.buffer_capacity() <= 1024
+    widget.flush()
+    steps, _ = widget.series("d_loss")
+    assert steps[-1] == 10_000 and np.all(np.diff(steps) > 0)
+    assert steps[-100:].tolist() == list(range(9901, 10_001))  # recent history at full resolution
+
+
+def test_a_million_steps_append_and_redraw(plots):
+    rng = np.random.default_rng(0)
+    t0 = time.perf_counter()
+    for i in range(1000):
+        first = 1 + 1000 * i
+        plots.append_report(make_report(first, 0.7 + 0.1 * rng.standard_normal(1000)))
+    appended = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    plots.flush()
+    redraw = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    plots.grab()
+    painted = time.perf_counter() - t0
+    print(f"\n1M steps: append {appended * 1e3:.0f} ms total, one redraw {redraw * 1e3:.0f} ms, paint {painted * 1e3:.0f} ms")
+    assert plots.point_count() == 1_000_000
+    assert plots.buffer_capacity() == 1 << 20  # doubling stopped at the first power of two that fits
+    assert plots.series("d_loss")[0][-1] == 1_000_000
