@@ -332,6 +332,10 @@ class DataPage(QWidget):
             self._write_choice(source=path)
         self.sourceChosen.emit(path)
 
+    def use_choice(self, choice) -> None:
+        """Show and use a whole DataConfig (restored settings, an opened run's data)."""
+        self.state.set_choice(choice)  # the controls follow through state.choiceChanged
+
     def set_recent(self, recent: list[str]) -> None:
         self.recent_list.clear()
         for spec in recent:

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.data_page = DataPage(self.data_state)
         self.scanner = ScanController(self.data_state, self)
         self.data_page.cancelRequested.connect(self.scanner.cancel)
+        self.data_page.rescanRequested.connect(self.scanner.rescan)
         self.data_page.sourceChosen.connect(self._remember_source)
         self.train_page = TrainPage(self.training, self.data_state)
         self.train_page.startRequested.connect(self.start_training)
@@ -200,8 +201,9 @@ class MainWindow(QMainWindow):
         except (ValueError, TypeError):
             choice = DataConfig()
         self.data_page.set_recent(self._recent("recent/sources"))
-        self.data_page.use_choice(choice) if hasattr(self.data_page, "use_choice") else None
         self.data_state.set_choice(choice)
+        if not self.scanner.is_pending():  # the choice equals the default: nothing triggered a scan
+            self.scanner.rescan()
         self.train_page.load_settings(
             {
                 "preset": self.settings.value("train/preset"),
@@ -268,7 +270,8 @@ class MainWindow(QMainWindow):
                 self.training.post("warning", "The images on the Data page don't match this run's size or colour; choose the run's data set.")
                 return
             config = saved
-            config.train.minutes = float(self.train_page.minutes_spin.value()) + (self.history.elapsed / 60.0)
+            more = float(self.train_page.minutes_spin.value())  # "train for N more minutes"; 0 = until stopped
+            config.train.minutes = more + self.history.elapsed / 60.0 if more else 0.0
             config.train.steps = 0
             run_dir = self.history.root
             resume = True
@@ -407,9 +410,7 @@ class MainWindow(QMainWindow):
         self._refresh_recent_runs()
         # Point the Data page at the run's own images so Start can resume it.
         choice = replace(history.config.data)
-        if choice != self.data_state.choice:
-            self.data_page.use_choice(choice) if hasattr(self.data_page, "use_choice") else None
-            self.data_state.set_choice(choice)
+        self.data_state.set_choice(choice)
         self.tabs.setCurrentWidget(self.train_page)
         self.statusBar().showMessage(f"Opened {history.root} at step {history.last_step:,}", 8000)
 

@@ -99,9 +99,14 @@ class ScanController(QObject):
     A choice change cancels the running scan at once and starts a new one after a short
     pause (so dragging through options does not start a scan per step). Results of a
     superseded scan are dropped. Call shutdown() before the app exits.
+
+    With scan_initial (the default) the state's current choice is scanned once the event
+    loop runs, unless a choice change comes first: set_choice() with a choice equal to the
+    default emits nothing, yet the app still needs its first-launch demo set read.
     """
 
-    def __init__(self, state: DataState, parent: QObject | None = None, debounce_ms: int = DEBOUNCE_MS) -> None:
+    def __init__(self, state: DataState, parent: QObject | None = None, debounce_ms: int = DEBOUNCE_MS,
+                 scan_initial: bool = True) -> None:
         super().__init__(parent)
         self.state = state
         self._worker: ScanWorker | None = None  # the one whose result will land
@@ -113,6 +118,8 @@ class ScanController(QObject):
         self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self._start_current)
         state.choiceChanged.connect(self._on_choice_changed)
+        if scan_initial and state.images is None and state.error is None and not state.scanning:
+            self._timer.start()
 
     # ------------------------------------------------------------------ public
 

@@ -47,7 +47,6 @@ def window_run(app, config_source: DataConfig, seconds: float, runs_dir: str):
     settings = QSettings(os.path.join(runs_dir, "settings.ini"), QSettings.IniFormat)
     win = create_main_window(settings)
     win.show()
-    win.data_page.use_choice(config_source)
     win.data_state.set_choice(config_source)
     deadline = time.time() + 60
     while (win.data_state.images is None or win.probe.isRunning()) and time.time() < deadline:

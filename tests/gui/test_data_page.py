@@ -21,7 +21,7 @@ BIG = "demo:shapes:20000"  # still drawing when cancelled (see test_scan_thread.
 @pytest.fixture
 def wired(qtbot):
     state = DataState()
-    controller = ScanController(state, debounce_ms=20)
+    controller = ScanController(state, debounce_ms=20, scan_initial=False)
     page = DataPage(state)
     page.cancelRequested.connect(controller.cancel)
     page.rescanRequested.connect(controller.rescan)
@@ -103,6 +103,15 @@ def test_other_options_write_the_choice(wired):
     state.set_choice(DataConfig(source="demo:shapes", resolution=128, fit="crop", color="rgb", flip=False))
     assert page.resolution_combo.currentData() == 128  # the page follows the state
     assert page.crop_combo.currentData() == "crop" and not page.flip_check.isChecked()
+
+
+def test_use_choice_sets_everything(wired):
+    state, _, page = wired
+    choice = DataConfig(source="demo:landscapes", resolution=64, fit="pad", color="gray", flip=False)
+    page.use_choice(choice)
+    assert state.choice == choice
+    assert page.path_edit.text() == "demo:landscapes" and page.color_combo.currentData() == "gray"
+    assert page.demo_buttons["landscapes"].isChecked()
 
 
 def test_flip_shows_mirrored_copies_without_rescanning(qtbot, wired):

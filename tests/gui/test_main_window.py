@@ -25,7 +25,6 @@ def window(qtbot, tmp_path, monkeypatch):
 
 
 def _use_tiny_demo(win, qtbot):
-    win.data_page.use_choice(DataConfig(source="demo:shapes:48", resolution=16))
     win.data_state.set_choice(DataConfig(source="demo:shapes:48", resolution=16))
     qtbot.waitUntil(lambda: win.data_state.images is not None and win.data_state.images.count == 48, timeout=30_000)
     page = win.train_page
@@ -77,9 +76,8 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: _step(window) > held, timeout=30_000)
 
     # Stop leaves a checkpoint.
-    qtbot.mouseClick(stop, Qt.LeftButton)
     with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
-        pass
+        qtbot.mouseClick(stop, Qt.LeftButton)
     assert window.training.state == "stopped"
     run_dir = window.training.run_dir
     assert (run_dir / "checkpoints" / "latest.pt").is_file()
@@ -102,9 +100,8 @@ def test_train_pause_resume_stop_and_reopen(window, qtbot, tmp_path):
     qtbot.mouseClick(start, Qt.LeftButton)
     qtbot.waitUntil(lambda: _step(window) > final_step, timeout=60_000)
     assert window.training.run_dir == run_dir
-    qtbot.mouseClick(stop, Qt.LeftButton)
     with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
-        pass
+        qtbot.mouseClick(stop, Qt.LeftButton)
 
 
 def test_closing_while_training_asks_then_saves_a_checkpoint(window, qtbot, monkeypatch):
@@ -113,10 +110,9 @@ def test_closing_while_training_asks_then_saves_a_checkpoint(window, qtbot, monk
     qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.Yes)
-    window.close()
-    assert asked and "checkpoint" in asked[0]
     with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
-        pass
+        window.close()
+    assert asked and "checkpoint" in asked[0]
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=10_000)
     assert (window.training.run_dir / "checkpoints" / "latest.pt").is_file()
 

@@ -36,7 +36,7 @@ def state():
 
 @pytest.fixture
 def controller(state):
-    ctl = ScanController(state, debounce_ms=20)
+    ctl = ScanController(state, debounce_ms=20, scan_initial=False)
     yield ctl
     assert ctl.shutdown(5000)
 
@@ -57,6 +57,15 @@ def test_folder_with_a_broken_file_gives_images_and_a_skipped_entry(qtbot, tmp_p
     assert [s.path.endswith("broken.png") for s in state.images.skipped] == [True]
     assert state.images.skipped[0].reason
     qtbot.waitUntil(lambda: not controller.is_running(), timeout=2000)
+
+
+def test_the_choice_present_at_start_is_scanned(qtbot):
+    state = DataState()
+    state.set_choice(DataConfig(source="demo:patterns:7", resolution=16))  # e.g. restored settings
+    ctl = ScanController(state, debounce_ms=0)
+    wait_landed(qtbot, state)
+    assert state.images.count == 7
+    assert ctl.shutdown(5000)
 
 
 def test_missing_folder_sets_a_one_line_error(qtbot, tmp_path, state, controller):
@@ -104,7 +113,7 @@ def test_a_second_choice_supersedes_the_first(qtbot, tmp_path, state, controller
 
 
 def test_quick_changes_start_one_scan(qtbot, tmp_path, state):
-    ctl = ScanController(state, debounce_ms=100)
+    ctl = ScanController(state, debounce_ms=100, scan_initial=False)
     starts = []
     state.scanStarted.connect(lambda: starts.append(state.choice.resolution))
     folder = str(write_folder(tmp_path / "q", good=2, broken=False))
@@ -132,7 +141,7 @@ def test_flip_alone_does_not_rescan_but_rescan_does(qtbot, tmp_path, state, cont
 
 
 def test_shutdown_joins_a_running_scan(qtbot, state):
-    ctl = ScanController(state, debounce_ms=0)
+    ctl = ScanController(state, debounce_ms=0, scan_initial=False)
     state.set_choice(DataConfig(source=BIG, resolution=64))
     qtbot.waitUntil(ctl.is_running, timeout=5000)
     t0 = time.monotonic()
