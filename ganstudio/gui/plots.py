@@ -67,7 +67,7 @@ PALETTES = {
         "d_real": "#2fbf8f",
         "d_fake": "#d98cbf",
         "quality": "#f0e442",
-        "raw_alpha": 90,
+        "raw_mix": 0.42,
     },
     "light": {
         "background": "#ffffff",
@@ -79,7 +79,7 @@ PALETTES = {
         "d_real": "#009e73",
         "d_fake": "#b5528f",
         "quality": "#8c6d00",
-        "raw_alpha": 80,
+        "raw_mix": 0.45,
     },
 }
 
@@ -229,24 +229,47 @@ class _StepAxis(pg.AxisItem):
         self.enableAutoSIPrefix(False)
 
     def tickStrings(self, values, scale, spacing):
-        return [_short_step(v, spacing) for v in values]
+        return step_labels(values, spacing)
 
 
-def _short_step(v: float, spacing: float) -> str:
-    a = abs(v)
-    if a >= 1e6 and spacing >= 1e4:
-        return f"{v / 1e6:.{0 if spacing >= 1e6 else 1 if spacing >= 1e5 else 2}f}M"
-    if a >= 1e4 and spacing >= 1e3:
-        return f"{v / 1e3:.{0 if spacing >= 1e3 else 1}f}k"
-    if spacing < 1:
-        return f"{v:,.{min(3, math.ceil(-math.log10(spacing)))}f}"
-    return f"{v:,.0f}"
+def step_labels(values, spacing: float) -> list[str]:
+    """One unit for all ticks of an axis, chosen by the largest: 0, 200k, 400k or 0, 0.5M, 1M."""
+    top = max((abs(v) for v in values), default=0.0)
+    unit, suffix = (1e6, "M") if top >= 1e6 else (1e3, "k") if top >= 1e4 else (1.0, "")
+    places = max(0, math.ceil(-math.log10(spacing / unit) - 1e-9)) if spacing > 0 else 0
+    out = []
+    for v in values:
+        text = f"{v / unit:,.{places}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        out.append(text + suffix if v else "0")
+    return out
+
+
+def _mix(colour: QColor, background: QColor, amount: float) -> QColor:
+    """`amount` of `colour` over `background`, opaque."""
+    return QColor(
+        round(background.red() + (colour.red() - background.red()) * amount),
+        round(background.green() + (colour.green() - background.green()) * amount),
+        round(background.blue() + (colour.blue() - background.blue()) * amount),
+    )
 
 
 def _fmt(v: float) -> str:
     if not math.isfinite(v):
         return "—"
     return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+class _Canvas(pg.GraphicsLayoutWidget):
+    """Remembers how long its last paint took, so redraws can back off when drawing is slow."""
+
+    last_paint_seconds = 0.0
+
+    def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        super().paintEvent(event)
+        self.last_paint_seconds = time.perf_counter() - started
 
 
 class TrainingPlots(QWidget):
@@ -310,7 +333,7 @@ class TrainingPlots(QWidget):
         bar.addWidget(self._reset_button)
         layout.addLayout(bar)
 
-        self._canvas = pg.GraphicsLayoutWidget()
+        self._canvas = _Canvas()
         self._canvas.setObjectName("lossPlotCanvas")
         self._canvas.setMinimumHeight(240)
         self._canvas.ci.layout.setSpacing(0)
@@ -326,6 +349,10 @@ class TrainingPlots(QWidget):
             plot.hideButtons()  # the Reset view button is the one way back, for every plot
             plot.setMenuEnabled(False)  # pyqtgraph's menu speaks plotting jargon; an artist needs none of it
             plot.getAxis("left").setWidth(48)  # equal widths keep the three x axes aligned
+            for side in ("left", "bottom"):
+                # Major ticks (and grid lines) only: the full three-level grid costs several
+                # times the curves' own drawing time, and reads as clutter anyway.
+                plot.getAxis(side).setStyle(maxTickLevel=0)
             return plot
 
         self._loss_plot = add_plot(0, "Losses", TIPS["losses"])
@@ -339,19 +366,24 @@ class TrainingPlots(QWidget):
         for plot in self._plots[:2]:
             plot.getAxis("bottom").setStyle(showValues=False)  # one row of step numbers, at the bottom
         self._quality_plot.setLabel("bottom", "step")
+        # Probabilities: ticks at the ends and the middle, where "sure", "unsure" and "sure not" are.
+        self._prob_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
 
         self._items: dict[str, pg.PlotDataItem] = {}
         self._legends = []
         for plot, names in ((self._loss_plot, ("d_loss", "g_loss")), (self._prob_plot, ("d_real", "d_fake"))):
-            legend = plot.addLegend(offset=(-8, 6), labelTextSize="9pt", verSpacing=-6)
+            # One row, top right, out of the way of the curves as far as it can be.
+            legend = plot.addLegend(offset=(-6, 4), labelTextSize="9pt", colCount=2, verSpacing=-8)
             self._legends.append(legend)
             for name in names:
                 # Raw: thin and see-through, behind; it may hold NaN, so let pyqtgraph check.
                 raw = pg.PlotDataItem(connect="finite")
+                raw.setZValue(0)  # every raw line under every smoothed one
                 plot.addItem(raw)
                 # Smoothed: finite by construction (leading NaN trimmed at draw time), so the
                 # finite check is skipped; it carries the legend entry for both lines.
                 smooth = pg.PlotDataItem(name=LABELS[name], connect="all", skipFiniteCheck=True, antialias=True)
+                smooth.setZValue(10)
                 plot.addItem(smooth)
                 smooth.visibleChanged.connect(self._sync_raw_visibility)
                 self._items[name] = raw
@@ -399,14 +431,20 @@ class TrainingPlots(QWidget):
         self._quality_plot.setLabel("bottom", "step", color=p["foreground"])
         for legend in self._legends:
             legend.setLabelTextColor(fg)
+            for _sample, label in legend.items:  # setLabelTextColor only affects labels added later
+                label.setText(label.text, color=fg)
             legend.setBrush(pg.mkBrush(QColor(p["background"]).lighter(115 if dark else 97)))
             legend.setPen(pg.mkPen(QColor(p["foreground"]).darker(250 if dark else 60), width=0))
+        background = QColor(p["background"])
         for name in STEP_SERIES:
             colour = QColor(p[name])
-            faint = QColor(colour)
-            faint.setAlpha(p["raw_alpha"])
-            self._items[name].setPen(pg.mkPen(faint, width=1))
-            self._items[name + SMOOTH_SUFFIX].setPen(pg.mkPen(colour, width=2))
+            # Raw: the hue mixed into the background, nearly opaque. Thin 1-px lines are
+            # drawn segment by segment, so a see-through colour piles up into a solid band
+            # once a pixel column holds hundreds of steps; a muted colour looks the same
+            # at any density, and the bright smoothed line on its dark halo stays on top.
+            self._items[name].setPen(pg.mkPen(_mix(colour, background, p["raw_mix"]), width=1))
+            self._items[name + SMOOTH_SUFFIX].setPen(pg.mkPen(colour, width=2.5))
+            self._items[name + SMOOTH_SUFFIX].setShadowPen(pg.mkPen(background, width=6))
         q = QColor(p["quality"])
         self._items["quality"].setPen(pg.mkPen(q, width=2))
         self._items["quality"].setSymbolPen(pg.mkPen(q))
@@ -553,7 +591,8 @@ class TrainingPlots(QWidget):
     def _schedule(self) -> None:
         self._dirty = True
         if not self._timer.isActive():
-            interval = max(REDRAW_MS, self.last_redraw_seconds * 1000 / REDRAW_BUDGET)
+            cost = self.last_redraw_seconds + self._canvas.last_paint_seconds
+            interval = max(REDRAW_MS, cost * 1000 / REDRAW_BUDGET)
             self._timer.start(int(interval))
 
     def _redraw_if_visible(self) -> None:
@@ -590,16 +629,18 @@ class TrainingPlots(QWidget):
 
     def reset_view(self) -> None:
         """Autorange every plot (D outputs back to 0..1): the way back after zooming."""
+        if not self._cols.n and not self._quality.n:
+            # Nothing to fit yet: show a sensible empty frame. (setRange turns autorange
+            # off, so this comes first and autorange is switched back on below.)
+            self._loss_plot.setXRange(0, 1000, padding=0.02)
+            self._loss_plot.setYRange(0, 2, padding=0.04)
+            self._quality_plot.setYRange(0, 100, padding=0.04)
         self._loss_plot.enableAutoRange(x=True, y=0.98)
         # Linked plots follow the loss plot's x; autoranging them on x too would make them
         # fight over it (the quality plot would fit its few points).
         self._prob_plot.enableAutoRange(x=False, y=False)
-        self._prob_plot.setYRange(0.0, 1.0, padding=0.04)
+        self._prob_plot.setYRange(0.0, 1.0, padding=0.06)
         self._quality_plot.enableAutoRange(x=False, y=True)
-        if not self._cols.n and not self._quality.n:
-            self._loss_plot.setXRange(0, 1000, padding=0)
-            self._loss_plot.setYRange(0, 2, padding=0)
-            self._quality_plot.setYRange(0, 100, padding=0)
 
     # -- hover ---------------------------------------------------------------------------------
     def _on_mouse_moved(self, args) -> None:

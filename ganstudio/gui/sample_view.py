@@ -62,10 +62,12 @@ def to_qimage(array: np.ndarray) -> QImage:
 
 
 class _GridCanvas(QWidget):
-    """Paints one grid centred on a dark neutral ground, or a line of text when there is none."""
+    """Paints one grid centred on a dark neutral ground, its caption just under it, or a
+    line of text when there is no grid."""
 
-    BACKGROUND = QColor(24, 25, 28)
+    BACKGROUND = QColor(30, 31, 34)  # the plots' background: one calm surface
     TEXT = QColor(170, 172, 178)
+    GAP = 6  # pixels between the grid and its caption
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,12 +78,23 @@ class _GridCanvas(QWidget):
         self._array: np.ndarray | None = None
         self._image: QImage | None = None
         self._message = PLACEHOLDER
+        # A real label (found by automation and screen readers), kept under the image.
+        self.caption = QLabel(self)
+        self.caption.setObjectName("sampleCaption")
+        self.caption.setAlignment(Qt.AlignCenter)
+        self.caption.setAccessibleName("Step of the sample shown")
+        self.caption.setStyleSheet(f"color: {self.TEXT.name()}; background: transparent;")
 
     def set_image(self, array: np.ndarray | None, message: str = PLACEHOLDER) -> None:
         self._array = array
         self._image = to_qimage(array) if array is not None else None
         self._message = message
+        self._place_caption()
         self.update()
+
+    def set_caption(self, text: str) -> None:
+        self.caption.setText(text)
+        self._place_caption()
 
     def array(self) -> np.ndarray | None:
         return self._array
@@ -90,19 +103,36 @@ class _GridCanvas(QWidget):
         return None if self._image is not None else self._message
 
     def sizeHint(self) -> QSize:
-        return QSize(360, 360)
+        return QSize(360, 380)
+
+    def _caption_height(self) -> int:
+        return self.caption.sizeHint().height() + self.GAP if self.caption.text() else 0
 
     def target_rect(self) -> QRectF:
-        """Where the image lands: the largest fit, snapped to a whole-number zoom when that
-        loses little, so every source pixel becomes the same number of screen pixels."""
+        """Where the image lands: the largest fit above the caption, snapped to a whole-number
+        zoom when that loses little, so every source pixel becomes the same number of screen
+        pixels; image and caption are centred together."""
         assert self._image is not None
         w, h = self._image.width(), self._image.height()
-        fit = min(self.width() / w, self.height() / h)
+        below = self._caption_height()
+        fit = max(min(self.width() / w, (self.height() - below) / h), 1e-3)
         scale = fit
         if fit >= 1 and math.floor(fit) / fit >= 0.8:
             scale = math.floor(fit)
         tw, th = w * scale, h * scale
-        return QRectF((self.width() - tw) / 2, (self.height() - th) / 2, tw, th)
+        return QRectF(round((self.width() - tw) / 2), round((self.height() - th - below) / 2), tw, th)
+
+    def _place_caption(self) -> None:
+        height = self.caption.sizeHint().height()
+        if self._image is None:
+            top = self.height() - height - self.GAP
+        else:
+            top = int(self.target_rect().bottom()) + self.GAP
+        self.caption.setGeometry(0, top, self.width(), height)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._place_caption()
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
@@ -139,11 +169,6 @@ class SampleTimeline(QWidget):
         layout.setSpacing(4)
         self._canvas = _GridCanvas()
         layout.addWidget(self._canvas, 1)
-        self._caption = QLabel()
-        self._caption.setObjectName("sampleCaption")
-        self._caption.setAlignment(Qt.AlignCenter)
-        self._caption.setAccessibleName("Step of the sample shown")
-        layout.addWidget(self._caption)
 
         row = QHBoxLayout()
         row.setContentsMargins(4, 0, 4, 2)
@@ -160,6 +185,8 @@ class SampleTimeline(QWidget):
         self._live_button.setCheckable(True)
         self._live_button.setChecked(True)
         self._live_button.toggled.connect(self._on_live_toggled)
+        # Checked and unchecked look alike in many styles: the text says which it is.
+        self._live_button.setMinimumWidth(self._live_button.fontMetrics().horizontalAdvance("Back to live") + 24)
         row.addWidget(self._live_button)
         layout.addLayout(row)
         self._refresh()
@@ -243,7 +270,7 @@ class SampleTimeline(QWidget):
         return self._following
 
     def caption(self) -> str:
-        return self._caption.text()
+        return self._canvas.caption.text()
 
     def preview(self) -> _GridCanvas:
         return self._canvas
@@ -306,12 +333,12 @@ class SampleTimeline(QWidget):
 
     def _show(self, step: int | None) -> None:
         if step is None:
+            self._canvas.set_caption("")
             self._canvas.set_image(None, PLACEHOLDER)
-            self._caption.setText("")
         else:
             array = self._grid(step)
+            self._canvas.set_caption(f"Step {step:,}")
             self._canvas.set_image(array, UNREADABLE)
-            self._caption.setText(f"Step {step:,}")
             self._canvas.setAccessibleDescription(f"Sample grid at step {step:,}")
         if step != self._current:
             self._current = step
@@ -329,6 +356,7 @@ class SampleTimeline(QWidget):
         self._live_button.blockSignals(True)
         self._live_button.setChecked(self._following)
         self._live_button.blockSignals(False)
+        self._live_button.setText("\u25cf Live" if self._following else "Back to live")
         if count:
             first, last = self._steps[0], self._steps[-1]
             self._slider.setToolTip(f"{count:,} samples from step {first:,} to {last:,}: drag to look back")
