@@ -8,9 +8,10 @@ state, which this page then shows. Requests it cannot serve itself go out as sig
 from __future__ import annotations
 
 import dataclasses
+import html
 import os
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
@@ -504,7 +505,7 @@ class DataPage(QWidget):
             self.error_frame.hide()
             return
         cancelled = message == CANCELLED_MESSAGE
-        self.error_label.setText(message if cancelled else f"<b>This data set can't be used.</b><br>{_escape(message)}")
+        self.error_label.setText(message if cancelled else f"<b>This data set can't be used.</b><br>{html.escape(message)}")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText if cancelled else Qt.TextFormat.RichText)
         # A cancel is the user's own doing: say it calmly; a real problem gets a warm red.
         self.error_frame.setStyleSheet(
@@ -512,11 +513,6 @@ class DataPage(QWidget):
             "#dataErrorFrame { border-radius: 6px; background: rgba(220, 70, 60, 55);"
             " border: 1px solid rgba(235, 95, 80, 150); }")
         self.error_frame.show()
-
-    # keep the first paint free of a flash of wrong widgets
-    def sizeHint(self) -> QSize:
-        return QSize(1100, 700)
-
 
 def _caption(text: str) -> QLabel:
     label = QLabel(text)
@@ -554,7 +550,3 @@ def _relative(path: str, source: str) -> str:
         if source and path.startswith(prefix):
             return path[len(prefix):]
     return path
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
@@ -107,20 +107,22 @@ def ema_over_steps(
     steps = np.asarray(steps, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     n = len(values)
-    out = np.full(n, np.nan)
     if n == 0:
-        return out, state
+        return np.empty(0), state
     finite = np.isfinite(values)
-    idx = np.flatnonzero(finite)
     prior = np.nan if state is None else state[1]  # the average before this call
+    if finite.all():  # the usual case: no gathering and scattering
+        out = _ema_finite(steps, values, float(tau), state)
+        return out, (float(steps[-1]), float(out[-1]))
+    idx = np.flatnonzero(finite)
+    out = np.full(n, np.nan)
     if idx.size:
         out[idx] = _ema_finite(steps[idx], values[idx], float(tau), state)
         state = (float(steps[idx[-1]]), float(out[idx[-1]]))
-    if idx.size < n:
-        # Hold the last average through the gaps: forward-fill by index.
-        held_from = np.where(finite, np.arange(n), -1)
-        np.maximum.accumulate(held_from, out=held_from)
-        out = np.where(held_from >= 0, out[np.maximum(held_from, 0)], prior)
+    # Hold the last average through the gaps: forward-fill by index.
+    held_from = np.where(finite, np.arange(n), -1)
+    np.maximum.accumulate(held_from, out=held_from)
+    out = np.where(held_from >= 0, out[np.maximum(held_from, 0)], prior)
     return out, state
 
 
@@ -147,11 +149,21 @@ def _ema_finite(s: np.ndarray, x: np.ndarray, tau: float, state: tuple[float, fl
             j = i + 1
         else:
             rr = r[i:j]
-            gaps = np.diff(rr, prepend=ra)
-            np.maximum(gaps, 0.0, out=gaps)  # out-of-order steps add no weight
-            weight = -np.expm1(-gaps)  # 1 - d, accurate for tiny gaps
+            # In place where possible: this runs over a million points when the run's
+            # length doubles and the time constant with it.
+            w = np.empty_like(rr)
+            w[0] = rr[0] - ra
+            np.subtract(rr[1:], rr[:-1], out=w[1:])
+            np.maximum(w, 0.0, out=w)  # out-of-order steps add no weight
+            np.expm1(-w, out=w)
+            np.negative(w, out=w)  # 1 - d, accurate for tiny gaps
             e = np.exp(rr - ra)
-            y[i:j] = (ya + np.cumsum(weight * x[i:j] * e)) / e
+            w *= x[i:j]
+            w *= e
+            np.cumsum(w, out=w)
+            w += ya
+            w /= e
+            y[i:j] = w
         ra, ya = float(r[j - 1]), float(y[j - 1])
         i = j
     return y
@@ -262,9 +274,15 @@ def _fmt(v: float) -> str:
 
 
 class _Canvas(pg.GraphicsLayoutWidget):
-    """Remembers how long its last paint took, so redraws can back off when drawing is slow."""
+    """Remembers how long its last paint took, so redraws can back off when drawing is slow,
+    and says when the mouse leaves it (the scene reports moves only, never a leave)."""
 
+    mouseLeft = Signal()
     last_paint_seconds = 0.0
+
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        self.mouseLeft.emit()
 
     def paintEvent(self, event) -> None:
         started = time.perf_counter()
@@ -284,12 +302,14 @@ class TrainingPlots(QWidget):
         self.redraw_count = 0  # how many redraws ran (tests, benchmarks)
         self.last_redraw_seconds = 0.0
 
-        spec = {"step": np.float64}
+        # Steps are integers, and an integer x tells pyqtgraph it is finite: that skips an
+        # isfinite pass over every point of every curve at each redraw.
+        spec = {"step": np.int64}
         for name in STEP_SERIES:
             spec[name] = np.float32
             spec[name + SMOOTH_SUFFIX] = np.float32
         self._cols = _Columns(spec)
-        self._quality = _Columns({"step": np.float64, "quality": np.float32}, capacity=64)
+        self._quality = _Columns({"step": np.int64, "quality": np.float32}, capacity=64)
         self._ema_state: dict[str, tuple[float, float] | None] = dict.fromkeys(STEP_SERIES)
         self._fixed_tau: float | None = None
         self._tau = MIN_TAU
@@ -370,21 +390,37 @@ class TrainingPlots(QWidget):
         self._prob_plot.getAxis("left").setTicks([[(0.0, "0"), (0.5, "0.5"), (1.0, "1")]])
 
         self._items: dict[str, pg.PlotDataItem] = {}
+        self._halos: dict[str, pg.PlotDataItem] = {}
         self._legends = []
         for plot, names in ((self._loss_plot, ("d_loss", "g_loss")), (self._prob_plot, ("d_real", "d_fake"))):
             # One row, top right, out of the way of the curves as far as it can be.
             legend = plot.addLegend(offset=(-6, 4), labelTextSize="9pt", colCount=2, verSpacing=-8)
             self._legends.append(legend)
             for name in names:
-                # Raw: thin and see-through, behind; it may hold NaN, so let pyqtgraph check.
-                raw = pg.PlotDataItem(connect="finite")
+                # Raw: thin and muted, behind; it may hold NaN, so pyqtgraph checks (connect="finite").
+                # One min/max pair per pixel column is the whole envelope; pyqtgraph's default
+                # of five per pixel only multiplies the vertices to stroke.
+                raw = pg.PlotDataItem(connect="finite", autoDownsampleFactor=1.0)
                 raw.setZValue(0)  # every raw line under every smoothed one
                 plot.addItem(raw)
                 # Smoothed: finite by construction (leading NaN trimmed at draw time), so the
                 # finite check is skipped; it carries the legend entry for both lines.
-                smooth = pg.PlotDataItem(name=LABELS[name], connect="all", skipFiniteCheck=True, antialias=True)
+                smooth = pg.PlotDataItem(
+                    name=LABELS[name], connect="all", skipFiniteCheck=True, antialias=True, autoDownsampleFactor=1.0
+                )
                 smooth.setZValue(10)
                 plot.addItem(smooth)
+                # Smoothing already removed the extremes that peak mode keeps: one sample per
+                # pixel draws the same line with half the vertices (it is antialiased and haloed).
+                smooth.setDownsampling(auto=True, method="subsample")
+                # A halo in the background colour under the smoothed line keeps it readable on
+                # top of its own dense raw band. A separate item without antialiasing: as the
+                # line's own shadowPen it would be antialiased, which costs ~15 ms a paint.
+                halo = pg.PlotDataItem(connect="all", skipFiniteCheck=True, autoDownsampleFactor=1.0)
+                halo.setZValue(5)
+                plot.addItem(halo)
+                halo.setDownsampling(auto=True, method="subsample")
+                self._halos[name] = halo
                 smooth.visibleChanged.connect(self._sync_raw_visibility)
                 self._items[name] = raw
                 self._items[name + SMOOTH_SUFFIX] = smooth
@@ -408,6 +444,7 @@ class TrainingPlots(QWidget):
         self.reset_view()
 
         # Hover: rate-limited so a fast mouse costs at most 30 lookups a second.
+        self._canvas.mouseLeft.connect(self._hide_hover)
         self._hover_proxy = pg.SignalProxy(
             self._canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved, threadSafe=False
         )
@@ -444,7 +481,7 @@ class TrainingPlots(QWidget):
             # at any density, and the bright smoothed line on its dark halo stays on top.
             self._items[name].setPen(pg.mkPen(_mix(colour, background, p["raw_mix"]), width=1))
             self._items[name + SMOOTH_SUFFIX].setPen(pg.mkPen(colour, width=2.5))
-            self._items[name + SMOOTH_SUFFIX].setShadowPen(pg.mkPen(background, width=6))
+            self._halos[name].setPen(pg.mkPen(background, width=6))
         q = QColor(p["quality"])
         self._items["quality"].setPen(pg.mkPen(q, width=2))
         self._items["quality"].setSymbolPen(pg.mkPen(q))
@@ -469,7 +506,7 @@ class TrainingPlots(QWidget):
             # overlaps what is stored (a rollback nobody told us about) replaces the overlap.
             if self._cols.n and first <= self._cols.data["step"][self._cols.n - 1]:
                 self._drop_after(first - 1)
-            steps = np.arange(first, first + k, dtype=np.float64)
+            steps = np.arange(first, first + k, dtype=np.int64)
             padded = [a if len(a) == k else np.concatenate([a, np.full(k - len(a), np.nan)]) for a in arrays]
             self._append_rows(steps, dict(zip(STEP_SERIES, padded)))
         quality = getattr(report, "quality", None)
@@ -482,8 +519,10 @@ class TrainingPlots(QWidget):
         """Replace everything with a run's history (one point per tick) and draw it now."""
         self._reset_data()
         steps = np.asarray(steps, dtype=np.float64).ravel()
+        keep = np.isfinite(steps)  # a step we cannot place is a point we cannot draw
+        steps = steps[keep].round().astype(np.int64)
         values = {
-            name: np.asarray(v, dtype=np.float64).ravel() for name, v in zip(STEP_SERIES, (d_loss, g_loss, d_real, d_fake))
+            name: np.asarray(v, dtype=np.float64).ravel()[keep] for name, v in zip(STEP_SERIES, (d_loss, g_loss, d_real, d_fake))
         }
         if steps.size:
             order = np.argsort(steps, kind="stable")
@@ -494,7 +533,7 @@ class TrainingPlots(QWidget):
             chunk = max(1, self.max_points // 2)
             for start in range(0, len(steps), chunk):
                 part = slice(start, start + chunk)
-                self._append_rows(steps[part], {name: v[part] for name, v in values.items()})
+                self._append_rows(steps[part], {name: v[part] for name, v in values.items()}, retune=False)
         q_steps = np.asarray(quality_steps, dtype=np.float64).ravel()
         q_values = np.asarray(quality, dtype=np.float64).ravel()
         if q_steps.size:
@@ -534,7 +573,7 @@ class TrainingPlots(QWidget):
         self._tau = self._fixed_tau or MIN_TAU
         self._hide_hover()
 
-    def _append_rows(self, steps: np.ndarray, raw: dict[str, np.ndarray]) -> None:
+    def _append_rows(self, steps: np.ndarray, raw: dict[str, np.ndarray], retune: bool = True) -> None:
         k = len(steps)
         if k > self.max_points:  # absurd single chunk: keep its newest part
             steps = steps[-self.max_points :]
@@ -548,7 +587,8 @@ class TrainingPlots(QWidget):
             columns[name] = raw[name]
             columns[name + SMOOTH_SUFFIX] = smooth
         self._cols.append(columns)
-        self._retune_tau()
+        if retune:
+            self._retune_tau()
 
     def _retune_tau(self, force: bool = False) -> None:
         n = self._cols.n
@@ -578,7 +618,7 @@ class TrainingPlots(QWidget):
 
     def _append_quality(self, steps: np.ndarray, values: np.ndarray) -> None:
         keep = np.isfinite(values) & np.isfinite(steps)
-        steps, values = steps[keep], values[keep]
+        steps, values = steps[keep].round().astype(np.int64), values[keep]
         if not steps.size:
             return
         if self._quality.n and steps[0] <= self._quality.data["step"][self._quality.n - 1]:
@@ -620,6 +660,7 @@ class TrainingPlots(QWidget):
             smooth = self._cols.view(name + SMOOTH_SUFFIX)
             start = _first_finite(smooth)
             self._items[name + SMOOTH_SUFFIX].setData(steps[start:], smooth[start:])
+            self._halos[name].setData(steps[start:], smooth[start:])
         self._items["quality"].setData(self._quality.view("step"), self._quality.view("quality"))
         self._dirty = False
         self.redraw_count += 1
@@ -678,10 +719,6 @@ class TrainingPlots(QWidget):
         if hasattr(self, "_readout"):
             self._update_readout()
 
-    def leaveEvent(self, event) -> None:
-        self._hide_hover()
-        super().leaveEvent(event)
-
     def _update_readout(self, index: int | None = None, step: float | None = None) -> None:
         """Values at the hovered step, or the newest values when the mouse is elsewhere."""
         n = self._cols.n
@@ -727,8 +764,9 @@ class TrainingPlots(QWidget):
     def _sync_raw_visibility(self) -> None:
         # A legend click hides the smoothed line; its thin twin follows it.
         for name in STEP_SERIES:
-            shown = self._items[name + SMOOTH_SUFFIX].isVisible() and self._raw_check.isChecked()
-            self._items[name].setVisible(shown)
+            smooth_shown = self._items[name + SMOOTH_SUFFIX].isVisible()
+            self._halos[name].setVisible(smooth_shown)
+            self._items[name].setVisible(smooth_shown and self._raw_check.isChecked())
         self._update_readout()
 
     # -- inspection (tests) -----------------------------------------------------------------

@@ -126,6 +126,9 @@ class ThumbnailView(QListView):
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalScrollBar().setSingleStep(24)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)  # no width jitter
+        # The grid wraps to the width (see _fit_grid), so sideways scrolling is never needed;
+        # without this a one-pixel rounding overshoot shows a useless horizontal bar.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
 
     def set_cell_size(self, size: int) -> None:
         self._cell = int(size)
@@ -137,7 +140,7 @@ class ThumbnailView(QListView):
         super().resizeEvent(event)
 
     def _fit_grid(self) -> None:
-        width = max(1, self.viewport().width() - 2)
+        width = max(1, self.viewport().width() - 16)  # QListView adds a small margin to the contents
         step = self._cell + self.MIN_GAP
         columns = max(1, width // step)
         self.setGridSize(QSize(width // columns if columns > 1 else step, step))

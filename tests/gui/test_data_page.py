@@ -249,3 +249,19 @@ def test_a_big_set_makes_pixmaps_only_for_what_is_visible(qtbot, wired):
     assert page.model.pixmaps_made < 300
     assert page.count_label.text() == "5,000 images ready at 16×16"
     assert page.skipped_list.topLevelItem(0).text(0) == "a.png"
+
+
+def test_thumbnails_keep_tiny_pixels_crisp_and_handle_grayscale(qapp):
+    from ganstudio.gui.thumbnails import scaled_pixmap, to_qimage
+
+    rgb = np.zeros((16, 16, 3), dtype=np.uint8)
+    rgb[:, :8] = (255, 0, 0)  # left half red
+    image = scaled_pixmap(rgb, 96).toImage()
+    assert image.width() == 96
+    # Nearest-neighbour: the edge stays a hard step, no blended pixels.
+    assert image.pixelColor(47, 10).red() == 255 and image.pixelColor(48, 10).red() == 0
+    gray = np.full((16, 16, 1), 200, dtype=np.uint8)
+    q = to_qimage(gray)
+    assert (q.width(), q.height()) == (16, 16) and q.pixelColor(3, 3).red() == 200
+    mirrored = scaled_pixmap(rgb[:, ::-1], 16).toImage()  # a non-contiguous view is fine
+    assert mirrored.pixelColor(15, 0).red() == 255 and mirrored.pixelColor(0, 0).red() == 0

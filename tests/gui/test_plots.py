@@ -261,3 +261,36 @@ def test_a_million_steps_append_and_redraw(plots):
     assert plots.point_count() == 1_000_000
     assert plots.buffer_capacity() == 1 << 20  # doubling stopped at the first power of two that fits
     assert plots.series("d_loss")[0][-1] == 1_000_000
+
+
+def test_a_hidden_widget_draws_when_shown(qtbot):
+    widget = TrainingPlots()
+    qtbot.addWidget(widget)
+    widget.append_report(make_report(1, np.ones(10)))
+    qtbot.wait(300)
+    assert widget.redraw_count == 0  # nobody is looking: no drawing
+    widget.show()
+    qtbot.waitUntil(lambda: widget.series("d_loss")[0].size == 10, timeout=2000)
+
+
+def test_fixed_smoothing_can_be_set(plots):
+    steps = np.arange(1, 201)
+    plots.load_history(steps, np.where(steps < 100, 0.0, 1.0), np.ones(200), np.ones(200), np.ones(200), [], [])
+    plots.set_smoothing(10)
+    plots.flush()
+    assert plots.smoothing_steps() == 10
+    _, smooth = plots.series("d_loss_smooth")
+    assert smooth[99 + 10] == pytest.approx(1 - np.exp(-11 / 10), abs=1e-6)
+    plots.set_smoothing(None)
+    assert plots.smoothing_steps() == MIN_TAU
+
+
+def test_follows_a_light_or_dark_palette(plots):
+    from PySide6.QtGui import QColor, QPalette
+
+    light = QPalette(QColor("#f0f0f0"))
+    plots.setPalette(light)
+    assert plots._theme == "light"
+    dark = QPalette(QColor("#2a2b2e"))
+    plots.setPalette(dark)
+    assert plots._theme == "dark"
