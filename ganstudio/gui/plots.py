@@ -37,7 +37,7 @@ import pyqtgraph as pg
 STEP_SERIES = ("d_loss", "g_loss", "d_real", "d_fake")
 SMOOTH_SUFFIX = "_smooth"
 MAX_POINTS = 1 << 20  # per series; ~40 MB for all columns at the cap
-REDRAW_MS = 150  # at most ~7 redraws a second however fast reports arrive
+REDRAW_MS = 400  # at most ~2.5 redraws a second: live enough, and each paint of three plots costs ~20 ms
 REDRAW_BUDGET = 0.1  # a slow redraw stretches the interval so drawing stays under ~10% of the GUI thread
 MIN_TAU = 8.0  # steps; shorter would barely smooth per-step noise
 TAU_FRACTION = 1 / 50  # auto time constant: this fraction of the steps shown

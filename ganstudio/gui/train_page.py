@@ -414,6 +414,9 @@ class TrainPage(QWidget):
             self.progress.setFormat(f"{state.capitalize()} at step {self._last_step():,}")
         elif state == "starting":
             self.progress.setFormat("Starting…")
+            if self.training.run_dir is not None:
+                # Live grids are also saved there: the timeline keeps paths, not pixels.
+                self.samples.set_samples_folder(self.training.run_dir / "samples")
             self.monitor.reset()
             self._clear_warnings()
         elif state == "failed":
