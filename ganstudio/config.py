@@ -91,7 +91,7 @@ class ScheduleConfig:
     checkpoint_minutes: float = 5.0
     snapshot_minutes: float = 30.0  # keep a numbered checkpoint this often
     keep_snapshots: int = 5
-    grid_images: int = 32  # images in each sample grid
+    grid_images: int = 36  # images in each sample grid (6 x 6)
 
 
 @dataclass

@@ -316,7 +316,8 @@ class Trainer:
         tick_steps = sched.tick_steps or (10 if self.dist.enabled else 0)  # ranks must agree on tick steps
         now = time.perf_counter()
         clock = _Clock(
-            last_tick=now, last_metric=now, last_checkpoint=now, last_snapshot=now, started=now, last_good_state=now
+            # The first quality figure comes early (after at most 30 s), later ones every metric_seconds.
+            last_tick=now, last_metric=now - max(0.0, sched.metric_seconds - 30.0), last_checkpoint=now, last_snapshot=now, started=now, last_good_state=now
         )
         session_elapsed_base = self.elapsed
         paused_total = 0.0

@@ -232,6 +232,8 @@ class TrainPage(QWidget):
         splitter.addWidget(self.samples)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([640, 420])  # the samples are what an artist watches: give them room
+        self.samples.setMinimumWidth(300)
         outer.addWidget(splitter, 1)
 
         self.preset_combo.currentIndexChanged.connect(self._apply_preset_to_controls)
