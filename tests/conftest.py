@@ -35,29 +35,6 @@ def tiny_images() -> np.ndarray:
     return make_demo_set("shapes", 24, 16, seed=0)
 
 
-def tiny_config(**overrides):
-    """A run that trains in well under a second per handful of steps on a 2-core CPU."""
-    from ganstudio.config import RunConfig
-
-    cfg = RunConfig()
-    cfg.data.source = "demo:shapes:24"
-    cfg.data.resolution = 16
-    cfg.model.width = 8
-    cfg.model.z_dim = 16
-    cfg.train.batch = 8
-    cfg.train.steps = 12
-    cfg.train.precision = "fp32"
-    cfg.schedule.tick_steps = 4
-    cfg.schedule.sample_seconds = 0.0
-    cfg.schedule.metric_seconds = 1e9
-    cfg.schedule.metric_images = 16
-    cfg.schedule.grid_images = 4
-    for dotted, value in overrides.items():
-        section, key = dotted.split("__")
-        setattr(getattr(cfg, section), key, value)
-    return cfg.validate()
-
-
 @pytest.fixture(autouse=True)
 def _one_torch_thread():
     """Tests use tiny models: a second thread gains nothing, and on a busy 2-core machine
@@ -68,3 +45,4 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+

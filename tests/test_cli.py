@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import tiny_config
+from tiny_runs import tiny_config
 from ganstudio.cli import main
 from ganstudio.export import read_recipe
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import tiny_config
+from tiny_runs import tiny_config
 from ganstudio.checkpoint import load_checkpoint
 
 REPO = Path(__file__).resolve().parents[1]

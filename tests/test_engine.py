@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import tiny_config
+from tiny_runs import tiny_config
 from ganstudio.checkpoint import load_checkpoint
 from ganstudio.engine import Trainer
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import tiny_config
+from tiny_runs import tiny_config
 from ganstudio.engine import TickReport, Trainer
 from ganstudio.health import HealthMonitor
 from ganstudio.history import read_run

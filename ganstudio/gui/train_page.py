@@ -474,7 +474,12 @@ class TrainPage(QWidget):
         self.samples.load_run_samples(history.samples)
         self.progress.setValue(0)
         self.progress.setFormat(f"Opened run at step {history.last_step:,}")
-        self.speed_label.setText(f"trained {_format_duration(history.elapsed)}  ·  {history.root.name}")
+        names = [c.removesuffix(".pt") for c in history.checkpoints]
+        self.speed_label.setText(
+            f"trained {_format_duration(history.elapsed)}  ·  {history.root.name}\n"
+            f"checkpoints: {', '.join(names) if names else 'none yet'}"
+            + ("" if history.can_resume else "  (nothing to resume from)")
+        )
 
     def _show_warning(self, warning: HealthWarning) -> None:
         card = WarningCard(warning)

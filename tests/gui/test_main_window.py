@@ -122,3 +122,32 @@ def test_a_bad_run_folder_gets_a_plain_message(window, qtbot, tmp_path):
     window.open_run(tmp_path / "not-a-run")
     qtbot.waitUntil(lambda: "not a GAN Studio run" in window.statusBar().currentMessage(), timeout=10_000)
     assert window.training.state != "viewing"
+
+
+def test_a_run_trained_in_the_terminal_opens_with_its_curve_and_checkpoints(window, qtbot, tmp_path):
+    from tiny_runs import tiny_config
+    from ganstudio.cli import main
+
+    (tmp_path / "tiny.json").write_text(tiny_config(train__steps=8).to_json())
+    assert main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(tmp_path / "server-run"), "--quiet"]) == 0
+    window.open_run(tmp_path / "server-run")
+    qtbot.waitUntil(lambda: window.training.state == "viewing", timeout=30_000)
+    steps, _ = window.train_page.plots.series("d_loss")
+    assert steps.tolist() == [4, 8]
+    assert "latest" in window.train_page.speed_label.text()
+    assert window.train_page.samples.grid_count() >= 1
+
+
+def test_warnings_appear_in_plain_words(window, qtbot):
+    from ganstudio.engine import TickReport
+
+    n = 5
+    report = TickReport(
+        step=10, first_step=6, images_seen=80, d_loss=np.ones(n, np.float32), g_loss=np.ones(n, np.float32),
+        d_real=np.full(n, 0.6, np.float32), d_fake=np.full(n, 0.4, np.float32), steps_per_second=1.0,
+        images_per_second=8.0, elapsed=1.0, eta=None, progress=None, batch=8, lr_scale=0.5,
+        augment_probability=0.0, state="running",
+        events=("The losses became invalid (NaN) near step 9: went back to step 4 and halved the learning rates (now x0.5).",),
+    )
+    window.training.add_report(report)
+    assert window.train_page.warning_titles() == ["Training hit an invalid value and recovered"]
