@@ -178,3 +178,16 @@ def load_generator(target: str | Path, prefer: str = "latest") -> LoadedGenerato
         ) from None
     generator.eval().requires_grad_(False)
     return LoadedGenerator(generator, config, int(data["step"]), path, generator_fingerprint(state))
+
+
+def save_generator_only(source: str | Path, destination: str | Path, prefer: str = "best") -> Path:
+    """Write a small checkpoint holding only what rendering needs (settings and the EMA generator).
+
+    For sharing a model or shipping one with the app: no discriminator, optimisers or RNG
+    state, so it is a fraction of the size and cannot be resumed.
+    """
+    path = resolve_checkpoint_path(source, prefer)
+    data = load_checkpoint(path)
+    slim = {key: data[key] for key in ("app_version", "config", "step", "images_seen", "best_quality", "G_ema") if key in data}
+    slim["generator_only"] = True
+    return save_checkpoint(destination, slim)

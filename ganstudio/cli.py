@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch", type=_positive_int, help="images per step (all processes together)")
     train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None, help="where to train (default: best available)")
     train.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
+    train.add_argument("--threads", type=_positive_int, help="CPU threads for training (default: all cores)")
     train.add_argument("--config", help="a config.json with every setting (as written into run folders)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     train.add_argument("--gray", action="store_true", help="train in grayscale")
@@ -114,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--truncation", type=_truncation, default=1.0, help="psi: below 1 trades variety for typical images")
     gen.add_argument("--scale", type=_positive_int, default=1, help="upscale each image by this whole factor")
     gen.add_argument("--checkpoint", choices=("best", "latest"), default="best", help="which checkpoint of a run folder")
+
+    slim = sub.add_parser("export-model", help="write a small generator-only checkpoint to share or explore")
+    slim.add_argument("model", metavar="RUN_DIR|CHECKPOINT")
+    slim.add_argument("--out", required=True, help="the .pt file to write")
+    slim.add_argument("--checkpoint", choices=("best", "latest"), default="best", help="which checkpoint of a run folder")
 
     info = sub.add_parser("info", help="show what is in a run folder or checkpoint")
     info.add_argument("target", metavar="RUN_DIR|CHECKPOINT")
@@ -134,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .device import DeviceError
     from .runfolder import RunFolderError
 
-    handlers = {"train": _cmd_train, "generate": _cmd_generate, "info": _cmd_info}
+    handlers = {"train": _cmd_train, "generate": _cmd_generate, "info": _cmd_info, "export-model": _cmd_export_model}
     try:
         return handlers[args.command](args)
     except (UserError, ConfigError, DataError, CheckpointError, RunFolderError, DeviceError) as exc:
@@ -193,6 +199,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         config.train.minutes, config.train.steps = args.minutes, 0
     if args.device:
         config.train.device = args.device
+    if args.threads:
+        config.train.threads = args.threads
     if args.gray:
         config.data.color = "gray"
     if args.fit:
@@ -276,7 +284,13 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
         if cfg.steps:
             bar = tqdm(total=cfg.steps, initial=trainer.step_count, unit="step", dynamic_ncols=True)
         elif cfg.minutes:
-            bar = tqdm(total=round(cfg.minutes * 60), initial=round(trainer.elapsed), unit="s", dynamic_ncols=True)
+            # A time limit: the bar counts training seconds; the rate that matters is in the postfix.
+            bar = tqdm(
+                total=round(cfg.minutes * 60),
+                initial=round(trainer.elapsed),
+                dynamic_ncols=True,
+                bar_format="{percentage:3.0f}%|{bar}| {elapsed}<{remaining}  {postfix}",
+            )
         else:
             bar = tqdm(initial=trainer.step_count, unit="step", dynamic_ncols=True)
 
@@ -369,6 +383,18 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         grid = make_grid(images)
         written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid, scale=args.scale))
     print(f"Wrote {len(written)} PNG file(s) to {out} (model step {loaded.step}, {loaded.path.name}).")
+    return 0
+
+
+# ---------------------------------------------------------------------------- export-model
+def _cmd_export_model(args: argparse.Namespace) -> int:
+    from .checkpoint import save_generator_only
+
+    try:
+        written = save_generator_only(args.model, args.out, prefer=args.checkpoint)
+    except OSError as exc:
+        raise UserError(f"Cannot write '{args.out}': {exc.strerror or exc}.") from None
+    print(f"Wrote {written} ({written.stat().st_size / 1e6:.1f} MB, generator only).")
     return 0
 
 

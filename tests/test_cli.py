@@ -156,3 +156,13 @@ def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, args, expected):
     assert expected in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "r").exists() or not (tmp_path / "r" / "config.json").exists()
+
+
+def test_export_model_writes_a_small_generator_that_renders_the_same(trained_run, tmp_path):
+    slim = tmp_path / "model.pt"
+    assert main(["export-model", str(trained_run), "--out", str(slim), "--checkpoint", "latest"]) == 0
+    assert slim.stat().st_size < (trained_run / "checkpoints" / "latest.pt").stat().st_size / 2
+    assert main(["generate", str(trained_run), "--checkpoint", "latest", "--n", "2", "--out", str(tmp_path / "a")]) == 0
+    assert main(["generate", str(slim), "--n", "2", "--out", str(tmp_path / "b")]) == 0
+    for name in ("seed-000000.png", "seed-000001.png"):
+        assert np.array_equal(np.asarray(Image.open(tmp_path / "a" / name)), np.asarray(Image.open(tmp_path / "b" / name)))
