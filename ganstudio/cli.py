@@ -15,6 +15,8 @@ import traceback
 from pathlib import Path
 from typing import NoReturn, Sequence
 
+from .wording import format_duration
+
 EXIT_USAGE = 2
 
 
@@ -341,7 +343,7 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
 
     if last is not None and trainer.writes_files:
         state = {"finished": "Finished", "stopped": "Stopped", "diverged": "Stopped: training diverged"}.get(last.state, last.state)
-        _say(f"{state} at step {last.step} after {_duration(last.elapsed)}. Run folder: {trainer.folder.root}")
+        _say(f"{state} at step {last.step} after {format_duration(last.elapsed)}. Run folder: {trainer.folder.root}")
         if last.best_quality is not None:
             _say(f"Best quality (sliced Wasserstein distance, lower is better): {last.best_quality:.2f}")
     return 1 if last is not None and last.state == "diverged" else 0
@@ -467,7 +469,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         if summary.get(key) is not None:
             lines.append(f"  {label + ':':<22}{summary[key]}")
     if summary.get("training_seconds") is not None:
-        lines.append(f"  {'Training time:':<22}{_duration(float(summary['training_seconds']))}")
+        lines.append(f"  {'Training time:':<22}{format_duration(float(summary['training_seconds']))}")
     if "quality" in summary:
         q = summary["quality"]
         lines.append(f"  {'Quality (SWD):':<22}best {q['best']:.2f} at step {q['best_step']}, latest {q['latest']:.2f}")
@@ -481,17 +483,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _say(text: str) -> None:
     print(text, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from ..config import ARCHITECTURES, LOSSES, RunConfig
 from ..health import HealthMonitor, HealthWarning
 from ..presets import PRESETS, apply_preset, choose_preset
+from ..wording import format_duration
 from .plots import TrainingPlots
 from .sample_view import SampleTimeline
 from .state import DataState, TrainingState
@@ -45,19 +46,6 @@ PRECISION_CHOICES = [
     ("bfloat16", "bf16"),
     ("float16 (NVIDIA GPUs)", "fp16"),
 ]
-
-
-def _format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "—"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    if h:
-        return f"{h}h {m:02d}m"
-    if m:
-        return f"{m}m {s:02d}s"
-    return f"{s}s"
 
 
 class WarningCard(QFrame):
@@ -450,10 +438,10 @@ class TrainPage(QWidget):
         # Without a step or time limit there is no fraction to show: the text carries the step.
         self.progress.setValue(int(report.progress * 1000) if report.progress is not None else 0)
         if report.state == "running":
-            self.progress.setFormat(f"Step {report.step:,}  ·  ETA {_format_duration(report.eta)}")
+            self.progress.setFormat(f"Step {report.step:,}  ·  ETA {format_duration(report.eta)}")
         self.speed_label.setText(
             f"{report.images_per_second:,.0f} images/s  ·  {report.steps_per_second:,.1f} steps/s  ·  "
-            f"trained {_format_duration(report.elapsed)}"
+            f"trained {format_duration(report.elapsed)}"
         )
         for warning in self.monitor.update(report):
             self._show_warning(warning)
@@ -476,7 +464,7 @@ class TrainPage(QWidget):
         self.progress.setFormat(f"Opened run at step {history.last_step:,}")
         names = [c.removesuffix(".pt") for c in history.checkpoints]
         self.speed_label.setText(
-            f"trained {_format_duration(history.elapsed)}  ·  {history.root.name}\n"
+            f"trained {format_duration(history.elapsed)}  ·  {history.root.name}\n"
             f"checkpoints: {', '.join(names) if names else 'none yet'}"
             + ("" if history.can_resume else "  (nothing to resume from)")
         )

@@ -1,0 +1,17 @@
+"""Numbers in the words the app and the terminal show (pure; no Qt)."""
+
+from __future__ import annotations
+
+
+def format_duration(seconds: float | None) -> str:
+    """12 -> '12s', 95 -> '1m 35s', 7260 -> '2h 01m'; None -> '—' (unknown)."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
