@@ -108,15 +108,31 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--fit", choices=("crop", "pad"), help="make images square by centre-cropping or padding")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    gen = sub.add_parser("generate", help="write images from a trained run or checkpoint")
-    gen.add_argument("model", metavar="RUN_DIR|CHECKPOINT")
+    gen = sub.add_parser(
+        "generate",
+        help="write images from a trained run or checkpoint, or re-render a saved piece (PNG) at another size",
+    )
+    gen.add_argument(
+        "model",
+        metavar="RUN_DIR|CHECKPOINT|PIECE.png",
+        help="a run folder or checkpoint to draw new images from, or a PNG saved by GAN Studio to re-render",
+    )
     gen.add_argument("--n", type=_positive_int, default=16, help="how many images (default 16)")
     gen.add_argument("--seed", type=_non_negative_int, default=0, help="first seed; image i uses seed+i (default 0)")
     gen.add_argument("--out", required=True, help="folder to write PNGs into")
     gen.add_argument("--grid", action="store_true", help="also write all images as one grid")
     gen.add_argument("--truncation", type=_truncation, default=1.0, help="psi: below 1 trades variety for typical images")
-    gen.add_argument("--scale", type=_positive_int, default=1, help="upscale each image by this whole factor")
+    size = gen.add_mutually_exclusive_group()
+    size.add_argument("--scale", type=_positive_int, default=None, help="upscale each image by this whole factor")
+    size.add_argument("--size", type=_positive_int, default=None, help="width of each image in pixels")
+    gen.add_argument("--smooth", action="store_true", help="smooth (Lanczos) upscaling instead of crisp pixel blocks")
     gen.add_argument("--checkpoint", choices=("best", "latest"), default="best", help="which checkpoint of a run folder")
+    gen.add_argument(
+        "--model",
+        dest="render_model",
+        metavar="RUN_DIR|CHECKPOINT",
+        help="with PIECE.png: render it with this model instead of the one its recipe names",
+    )
 
     slim = sub.add_parser("export-model", help="write a small generator-only checkpoint to share or explore")
     slim.add_argument("model", metavar="RUN_DIR|CHECKPOINT")
@@ -351,41 +367,148 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
 
 # ---------------------------------------------------------------------------- generate
 def _cmd_generate(args: argparse.Namespace) -> int:
+    import torch
+
     from . import __version__
     from .checkpoint import load_generator
-    from .export import make_grid, save_png
-    from .latent import render, truncate, z_batch_from_seeds
+    from .explorer_model import Look
+    from .export import make_grid, save_png, upscale
+    from .latent import render
+    from .recipe import make_recipe
 
+    if _is_png(Path(args.model)):
+        return _rerender_png(args)
+    if args.render_model:
+        raise UserError("--model is for re-rendering a saved PNG; give the run folder or checkpoint as the first argument.")
     loaded = load_generator(args.model, prefer=args.checkpoint)
-    out = Path(args.out)
+    out = _output_folder(args.out)
+    z_dim = loaded.generator.z_dim
+    seeds = list(range(args.seed, args.seed + args.n))
+    looks = [Look(seed=seed, truncation=args.truncation) for seed in seeds]
+    z = torch.stack([look.latent(None, z_dim) for look in looks])
+    # One image per forward pass: the explorer and a PNG re-render draw single images,
+    # and a batch may round differently in the last bit on some backends.
+    images = render(loaded.generator, z, batch_size=1)
+    run_name = loaded.path.parent.parent.name if loaded.path.parent.name == "checkpoints" else loaded.path.stem
+    written = []
+    for look, latent, image in zip(looks, z, images):
+        big = upscale(image, scale=args.scale, size=args.size, smooth=args.smooth)
+        recipe = make_recipe(
+            look, directions=None, direction_names=(), latent=latent, fingerprint=loaded.fingerprint,
+            run=run_name, checkpoint=str(loaded.path.resolve()), step=loaded.step, app_version=__version__,
+            size=big.shape[1],
+        )
+        written.append(save_png(out / f"seed-{look.seed:06d}.png", big, recipe=recipe))
+    if args.grid:
+        scale = args.scale if args.size is None else max(1, round(args.size / images.shape[2]))
+        grid = upscale(make_grid(images), scale=scale or 1, smooth=args.smooth)
+        written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid))
+    print(f"Wrote {len(written)} PNG file(s) to {out} (model step {loaded.step}, {loaded.path.name}).")
+    return 0
+
+
+def _is_png(path: Path) -> bool:
+    if path.suffix.lower() == ".png" and not path.is_dir():
+        return True
+    try:
+        with open(path, "rb") as f:
+            return f.read(8) == b"\x89PNG\r\n\x1a\n"
+    except OSError:
+        return False
+
+
+def _output_folder(text: str) -> Path:
+    out = Path(text)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"Cannot create the output folder '{out}': {exc.strerror or exc}.") from None
-    seeds = list(range(args.seed, args.seed + args.n))
-    z = truncate(z_batch_from_seeds(seeds, loaded.generator.z_dim), args.truncation)
-    images = render(loaded.generator, z)
+    return out
+
+
+def _rerender_png(args: argparse.Namespace) -> int:
+    """`generate PIECE.png`: the same picture again, from its recipe, at another size."""
+    import torch
+
+    from . import __version__
+    from .checkpoint import CheckpointError, load_generator
+    from .export import read_recipe, save_png, upscale
+    from .latent import render
+    from .recipe import make_recipe, parse_recipe
+
+    piece = Path(args.model)
+    try:
+        raw = read_recipe(piece)
+    except FileNotFoundError:
+        raise UserError(f"No file at '{piece}'.") from None
+    except OSError as exc:
+        raise UserError(f"Cannot read '{piece}': {exc.strerror or exc}.") from None
+    if raw is None:
+        raise UserError(f"'{piece}' has no GAN Studio recipe (it was not saved by GAN Studio, or an editor removed it).")
+    recipe = parse_recipe(raw)
+    if recipe is None:
+        raise UserError(f"The recipe in '{piece}' is damaged or from a newer GAN Studio; it can't be re-rendered.")
+
+    explicit = args.render_model is not None
+    if explicit:
+        loaded = _load_matching(args.render_model, recipe.fingerprint, args.checkpoint)
+    elif recipe.checkpoint:
+        try:
+            loaded = load_generator(recipe.checkpoint)
+        except CheckpointError as exc:
+            raise UserError(
+                f"Cannot open the model '{piece.name}' was made with: {exc} Pass --model RUN_DIR|CHECKPOINT to choose one."
+            ) from None
+    else:
+        raise UserError(f"The recipe in '{piece}' names no checkpoint; pass --model RUN_DIR|CHECKPOINT.")
+    if loaded.generator.z_dim != recipe.z_dim:
+        raise UserError(
+            f"'{loaded.path}' takes {loaded.generator.z_dim} latent numbers but '{piece.name}' has {recipe.z_dim}: "
+            "it was made by a different kind of model."
+        )
+    if loaded.fingerprint != recipe.fingerprint:
+        message = (
+            f"'{piece.name}' was made by generator {recipe.fingerprint}, but '{loaded.path}' holds {loaded.fingerprint}"
+        )
+        if not explicit:
+            raise UserError(message + "; the picture would differ. Pass --model to render it with this model anyway.")
+        print(f"ganstudio generate: warning: {message}; rendering with it anyway.", file=sys.stderr)
+
+    out = _output_folder(args.out)
+    latent = torch.from_numpy(recipe.latent.copy())
+    image = render(loaded.generator, latent[None], batch_size=1)[0]
+    big = upscale(image, scale=args.scale, size=args.size, smooth=args.smooth)
     run_name = loaded.path.parent.parent.name if loaded.path.parent.name == "checkpoints" else loaded.path.stem
-    written = []
-    for seed, latent, image in zip(seeds, z, images):
-        recipe = {
-            "app": "GAN Studio",
-            "app_version": __version__,
-            "generator": loaded.fingerprint,
-            "run": run_name,
-            "checkpoint": str(loaded.path.resolve()),
-            "step": loaded.step,
-            "seed": seed,
-            "latent": [float(v) for v in latent.tolist()],
-            "truncation": args.truncation,
-            "directions": [],
-        }
-        written.append(save_png(out / f"seed-{seed:06d}.png", image, recipe=recipe, scale=args.scale))
-    if args.grid:
-        grid = make_grid(images)
-        written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid, scale=args.scale))
-    print(f"Wrote {len(written)} PNG file(s) to {out} (model step {loaded.step}, {loaded.path.name}).")
+    new_recipe = make_recipe(
+        recipe.look, directions=None, direction_names=recipe.direction_names, latent=latent,
+        fingerprint=loaded.fingerprint, run=run_name, checkpoint=str(loaded.path.resolve()), step=loaded.step,
+        app_version=__version__, size=big.shape[1],
+    )
+    target = out / f"{piece.stem}-{big.shape[1]}px.png"
+    if target.resolve() == piece.resolve():
+        raise UserError(f"That would overwrite '{piece}'; choose another --out.")
+    save_png(target, big, recipe=new_recipe)
+    print(f"Wrote {target} ({big.shape[1]}x{big.shape[0]} px, model step {loaded.step}, {loaded.path.name}).")
     return 0
+
+
+def _load_matching(target: str, fingerprint: str, prefer: str):
+    """--model: a checkpoint file as given; for a run folder, the checkpoint whose
+    generator made the piece if there is one (the artist means "this run"), else the
+    preferred one."""
+    from .checkpoint import CheckpointError, load_generator
+
+    folder = Path(target) / "checkpoints"
+    if Path(target).is_dir() and folder.is_dir():
+        names = [f"{prefer}.pt", "latest.pt", "best.pt"] + sorted((p.name for p in folder.glob("step-*.pt")), reverse=True)
+        for name in dict.fromkeys(names):
+            try:
+                candidate = load_generator(folder / name)
+            except CheckpointError:
+                continue
+            if candidate.fingerprint == fingerprint:
+                return candidate
+    return load_generator(target, prefer=prefer)
 
 
 # ---------------------------------------------------------------------------- export-model

@@ -20,7 +20,18 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-__all__ = ["RECIPE_KEY", "MAX_RECIPE_BYTES", "make_grid", "save_png", "read_recipe"]
+__all__ = [
+    "RECIPE_KEY",
+    "MAX_RECIPE_BYTES",
+    "make_grid",
+    "save_png",
+    "read_recipe",
+    "ExportError",
+    "upscale",
+    "save_gif",
+    "save_mp4",
+    "MP4_INSTALL_HINT",
+]
 
 RECIPE_KEY = "ganstudio"  # PNG iTXt keyword
 # A recipe is a few KB (a latent vector is the biggest part).  Anything bigger
@@ -215,3 +226,170 @@ def _decode_recipe(text: str) -> dict | None:
     except Exception:  # ValueError, RecursionError on deep nesting, ...
         return None
     return value if isinstance(value, dict) else None
+
+
+# ---------------------------------------------------------------------------- sizes and animations
+
+
+class ExportError(ValueError):
+    """An export can't be done; the message says why in one line."""
+
+
+MP4_INSTALL_HINT = "MP4 export needs the optional 'imageio-ffmpeg' package: pip install ganstudio[video]"
+
+
+def upscale(image: np.ndarray, *, scale: int | None = None, size: int | None = None, smooth: bool = False) -> np.ndarray:
+    """uint8 (H, W, C) enlarged by a whole `scale`, or to `size` pixels on its longer side.
+
+    Crisp (default) is nearest neighbour: with a whole scale every pixel becomes an
+    exact scale x scale block (done with np.repeat, so it is exact by construction).
+    smooth=True uses Lanczos.  Neither given: an unchanged copy.  C = 1 stays C = 1.
+    """
+    image = _check_image(image)
+    if scale is not None and size is not None:
+        raise ValueError("give scale or size, not both")
+    h, w, c = image.shape
+    if size is not None:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= _MAX_SIDE:
+            raise ValueError(f"size must be a whole number of pixels from 1 to {_MAX_SIDE}, got {size!r}")
+        longer = max(h, w)
+        new_w, new_h = max(1, round(w * int(size) / longer)), max(1, round(h * int(size) / longer))
+        if new_w % w == 0 and new_h % h == 0 and new_w // w == new_h // h:
+            scale = new_w // w  # a whole multiple: take the exact path below
+        else:
+            pil = Image.fromarray(np.ascontiguousarray(image[:, :, 0] if c == 1 else image))
+            method = Image.Resampling.LANCZOS if smooth else Image.Resampling.NEAREST
+            out = np.asarray(pil.resize((new_w, new_h), method))
+            return np.ascontiguousarray(out[:, :, None] if c == 1 else out)
+    if scale is None:
+        return image.copy()
+    if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
+        raise ValueError(f"scale must be an integer >= 1, got {scale!r}")
+    scale = int(scale)
+    if h * scale > _MAX_SIDE or w * scale > _MAX_SIDE:
+        raise ValueError(f"{w * scale}x{h * scale} px is larger than the {_MAX_SIDE} px limit")
+    if scale == 1:
+        return image.copy()
+    if smooth:
+        out = np.asarray(_to_pil(image, scale, True))
+        return np.ascontiguousarray(out[:, :, None] if c == 1 else out)
+    return np.ascontiguousarray(image.repeat(scale, axis=0).repeat(scale, axis=1))
+
+
+def _check_frames(frames) -> list[np.ndarray]:
+    frames = [_check_image(f) for f in frames]
+    if not frames:
+        raise ValueError("no frames to write")
+    if any(f.shape != frames[0].shape for f in frames):
+        raise ValueError("all frames must have the same size")
+    return frames
+
+
+def _check_fps(fps: float) -> float:
+    fps = float(fps)
+    if not math.isfinite(fps) or fps <= 0:
+        raise ValueError(f"fps must be a positive number, got {fps}")
+    return fps
+
+
+def _write_atomically(target: Path, write) -> Path:
+    """Call write(tmp_path), then fsync and rename it over `target` (as save_png does).
+
+    The temporary name keeps the target's suffix, because ffmpeg picks the container
+    from it.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.stem}.{secrets.token_hex(6)}.tmp{target.suffix}"
+    try:
+        write(tmp)
+        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+    _fsync_dir(target.parent)
+    return target
+
+
+def save_gif(path, frames, *, fps: float = 12, loop: bool = True) -> Path:
+    """Frames (uint8 (H, W, C), equal sizes) as an animated GIF, atomically.
+
+    GIF stores delays in hundredths of a second, so 1000/fps ms is rounded to 10 ms
+    (12 fps plays at 80 ms, 12.5 fps); fps above 50 is capped, because browsers
+    slow delays under 20 ms down to 100 ms.  Each frame gets its own 256-colour
+    palette.  Pillow stores consecutive identical frames once with their delays
+    added, which plays the same.  loop=False plays once.
+    """
+    frames = _check_frames(frames)
+    delay_ms = max(20, int(round(100.0 / _check_fps(fps))) * 10)
+    pil = [Image.fromarray(np.ascontiguousarray(f[:, :, 0] if f.shape[2] == 1 else f)) for f in frames]
+    options = {"save_all": True, "append_images": pil[1:], "duration": delay_ms, "disposal": 1}
+    if loop:
+        options["loop"] = 0  # the NETSCAPE extension with 0 = repeat for ever
+    buffer = io.BytesIO()
+    pil[0].save(buffer, format="GIF", **options)
+    data = buffer.getvalue()
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return _write_atomically(Path(path), write)
+
+
+def save_mp4(path, frames, *, fps: float = 24) -> Path:
+    """Frames as an H.264 MP4 (yuv420p, plays everywhere), atomically.
+
+    Needs the optional imageio-ffmpeg package (it bundles an ffmpeg binary);
+    without it, ExportError with the install hint.  yuv420p needs even sides, so an
+    odd-sized frame gets its last row/column repeated.  Upscale small frames first:
+    video codecs blur a 64 px picture badly.
+    """
+    frames = _check_frames(frames)
+    fps = _check_fps(fps)
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise ExportError(MP4_INSTALL_HINT) from None
+    h, w, c = frames[0].shape
+    pad_h, pad_w = h % 2, w % 2
+
+    def prepare(frame: np.ndarray) -> bytes:
+        if c == 1:
+            frame = np.repeat(frame, 3, axis=2)
+        if pad_h or pad_w:
+            frame = np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+        return np.ascontiguousarray(frame).tobytes()
+
+    def write(tmp: Path) -> None:
+        writer = imageio_ffmpeg.write_frames(
+            str(tmp),
+            (w + pad_w, h + pad_h),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p",
+            macro_block_size=1,  # we made the sides even ourselves; don't let it resize
+            quality=8,  # 0-10; high, because our pictures are small and detailed
+            ffmpeg_log_level="error",
+        )
+        writer.send(None)  # start the generator
+        try:
+            for frame in frames:
+                writer.send(prepare(frame))
+        finally:
+            writer.close()
+
+    try:
+        return _write_atomically(Path(path), write)
+    except (RuntimeError, BrokenPipeError) as exc:
+        # ffmpeg itself failed (it reports through a broken pipe or a RuntimeError);
+        # other OSErrors are disk trouble and pass through as they are.
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ExportError(f"ffmpeg could not write the video: {first}") from None

@@ -46,3 +46,25 @@ class RunReader(QThread):
             self.failed.emit(str(exc))
         except Exception as exc:
             self.failed.emit(f"Could not open '{self.root}': {type(exc).__name__}: {exc}")
+
+
+class GeneratorLoader(QThread):
+    """Loads a run's or checkpoint's EMA generator off the GUI thread (files can be large)."""
+
+    loaded = Signal(object)  # checkpoint.LoadedGenerator
+    failed = Signal(str)
+
+    def __init__(self, target: str | Path, prefer: str = "best", parent=None) -> None:
+        super().__init__(parent)
+        self.target = Path(target)
+        self.prefer = prefer
+
+    def run(self) -> None:
+        from ..checkpoint import CheckpointError, load_generator
+
+        try:
+            self.loaded.emit(load_generator(self.target, prefer=self.prefer))
+        except CheckpointError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:
+            self.failed.emit(f"Could not load a model from '{self.target}': {type(exc).__name__}: {exc}")
