@@ -8,9 +8,7 @@ power cut leaves either the old file or the new one, never half of one. Read wit
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from .atomic import replace_atomically
 from .config import ConfigError, RunConfig
 
 FORMAT_NAME = "ganstudio.checkpoint"
@@ -32,37 +31,9 @@ class CheckpointError(ValueError):
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     """Atomically write `payload` (plus the format header) to `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, **payload}
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(data, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
+    replace_atomically(path, lambda tmp: torch.save(data, tmp))
     return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); harmless where directories can't be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

@@ -12,13 +12,13 @@ from __future__ import annotations
 import io
 import json
 import math
-import os
-import secrets
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, PngImagePlugin
+
+from .atomic import replace_atomically, write_bytes_atomically
 
 __all__ = [
     "RECIPE_KEY",
@@ -108,21 +108,6 @@ def _to_pil(image: np.ndarray, scale: int, smooth: bool) -> Image.Image:
     return pil.resize((w * scale, h * scale), Image.Resampling.NEAREST)
 
 
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; directories cannot be opened
-    # this way on Windows, where the rename is already durable enough.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def save_png(
     path, image: np.ndarray, *, recipe: dict | None = None, scale: int = 1, smooth: bool = False
 ) -> Path:
@@ -148,27 +133,7 @@ def save_png(
     _to_pil(image, int(scale), smooth).save(buffer, format="PNG", pnginfo=info)
     data = buffer.getvalue()
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Hidden, random, same folder (os.replace is atomic only within a file
-    # system); O_EXCL never reuses a stranger's file; mode 0o666 lets the umask
-    # give the usual permissions (tempfile would make it owner-only).
-    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    _fsync_dir(target.parent)
-    return target
+    return write_bytes_atomically(path, data)
 
 
 def read_recipe(path_or_bytes) -> dict | None:
@@ -292,32 +257,6 @@ def _check_fps(fps: float) -> float:
     return fps
 
 
-def _write_atomically(target: Path, write) -> Path:
-    """Call write(tmp_path), then fsync and rename it over `target` (as save_png does).
-
-    The temporary name keeps the target's suffix, because ffmpeg picks the container
-    from it.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.stem}.{secrets.token_hex(6)}.tmp{target.suffix}"
-    try:
-        write(tmp)
-        fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise
-    _fsync_dir(target.parent)
-    return target
-
-
 def save_gif(path, frames, *, fps: float = 12, loop: bool = True) -> Path:
     """Frames (uint8 (H, W, C), equal sizes) as an animated GIF, atomically.
 
@@ -340,7 +279,7 @@ def save_gif(path, frames, *, fps: float = 12, loop: bool = True) -> Path:
     def write(tmp: Path) -> None:
         tmp.write_bytes(data)
 
-    return _write_atomically(Path(path), write)
+    return replace_atomically(Path(path), write)
 
 
 def save_mp4(path, frames, *, fps: float = 24) -> Path:
@@ -387,7 +326,7 @@ def save_mp4(path, frames, *, fps: float = 24) -> Path:
             writer.close()
 
     try:
-        return _write_atomically(Path(path), write)
+        return replace_atomically(Path(path), write)
     except (RuntimeError, BrokenPipeError) as exc:
         # ffmpeg itself failed (it reports through a broken pipe or a RuntimeError);
         # other OSErrors are disk trouble and pass through as they are.

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from .atomic import write_text_atomically
 from .config import ConfigError, RunConfig
 
 
@@ -72,7 +72,7 @@ class RunFolder:
 
     # -- config ---------------------------------------------------------------------
     def write_config(self, config: RunConfig) -> None:
-        _atomic_write_text(self.config_path, config.to_json() + "\n")
+        write_text_atomically(self.config_path, config.to_json() + "\n")
 
     def read_config(self) -> RunConfig:
         try:
@@ -95,7 +95,7 @@ class RunFolder:
         if self.stats_path.exists():
             kept = [r for r in iter_stats(self.stats_path) if int(r.get("step", 0)) <= step]
             text = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in kept)
-            _atomic_write_text(self.stats_path, text)
+            write_text_atomically(self.stats_path, text)
         if self.samples_dir.is_dir():
             for png in self.samples_dir.glob("step-*.png"):
                 try:
@@ -147,12 +147,3 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_json_safe(v) for v in value]
     return value
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)

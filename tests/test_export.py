@@ -186,7 +186,9 @@ def test_write_failure_keeps_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(export.os, "fsync", disk_full)
+    from ganstudio import atomic
+
+    monkeypatch.setattr(atomic.os, "fsync", disk_full)
     with pytest.raises(OSError):
         save_png(target, np.ones((2, 2, 3), np.uint8), recipe={"v": 2})
     assert target.read_bytes() == before

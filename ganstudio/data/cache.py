@@ -15,13 +15,12 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import PIL
 
+from ..atomic import replace_atomically, write_bytes_atomically
 from .decode import DecodeOptions
 from .errors import SkippedFile
 from .scan import FileSource
@@ -111,8 +110,9 @@ def store(cache_dir: str | None, key: str, images: np.ndarray, skipped: list[Ski
     try:
         os.makedirs(cache_dir, exist_ok=True)
         # The .json goes last: an entry without it is never read (see load).
-        _atomic_write(cache_dir, npy_path, lambda f: np.save(f, np.ascontiguousarray(images), allow_pickle=False))
-        _atomic_write(cache_dir, meta_path, lambda f: f.write(json.dumps(meta).encode("utf-8")))
+        # A cache needs no fsync: a torn entry is detected on load and rebuilt.
+        replace_atomically(npy_path, lambda tmp: np.save(tmp, np.ascontiguousarray(images), allow_pickle=False), durable=False)
+        write_bytes_atomically(meta_path, json.dumps(meta).encode("utf-8"), durable=False)
         prune(cache_dir, MAX_CACHE_BYTES, keep=key)
     except OSError as exc:
         log.warning("Could not write the dataset cache in %s (%s); continuing without it.", cache_dir, exc)
@@ -122,7 +122,7 @@ def prune(cache_dir: str, max_bytes: int, keep: str = "") -> None:
     """Delete least recently used entries until the cache fits in max_bytes."""
     entries = []
     for name in os.listdir(cache_dir):
-        if not name.endswith(".npy"):
+        if not name.endswith(".npy") or name.startswith("."):  # dot-files: writes in progress
             continue
         key = name[:-4]
         npy_path, meta_path = _paths(cache_dir, key)
@@ -143,22 +143,6 @@ def prune(cache_dir: str, max_bytes: int, keep: str = "") -> None:
 
 def _paths(cache_dir: str, key: str) -> tuple[str, str]:
     return os.path.join(cache_dir, key + ".npy"), os.path.join(cache_dir, key + ".json")
-
-
-def _atomic_write(cache_dir: str, final_path: str, write: Callable) -> None:
-    # Write beside the target and rename: a crash or a second app instance can
-    # never leave a half-written file under the real name.
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, prefix=".tmp-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, final_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _remove(*paths: str) -> None:
