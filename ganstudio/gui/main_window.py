@@ -28,11 +28,13 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..config import DataConfig, RunConfig
 from .data_page import DataPage
+from .explore_page import ExplorePage
+from .gallery_page import GalleryPage
 from .scan_thread import ScanController
 from .state import DataState, TrainingState
 from .train_page import TrainPage
 from .training_thread import TrainingThread
-from .workers import DeviceProbe, RunReader
+from .workers import DeviceProbe, GeneratorLoader, RunReader
 
 MAX_RECENT = 8
 STATE_WORDS = {
@@ -58,22 +60,6 @@ def _run_name(source: str) -> str:
     base = source.split(":")[1] if source.startswith("demo:") else Path(source).stem or "run"
     base = re.sub(r"[^\w\-]+", "-", base).strip("-")[:40] or "run"
     return f"{base}-{time.strftime('%Y%m%d-%H%M%S')}"
-
-
-class PlaceholderPage(QWidget):
-    """A page whose tools arrive with a later release: says so plainly."""
-
-    def __init__(self, title: str, text: str, name: str) -> None:
-        super().__init__()
-        self.setObjectName(name)
-        layout = QVBoxLayout(self)
-        label = QLabel(f"<h2>{title}</h2><p>{text}</p>")
-        label.setWordWrap(True)
-        label.setAlignment(Qt.AlignCenter)
-        label.setStyleSheet("color: #b0b0b0;")
-        layout.addStretch(1)
-        layout.addWidget(label)
-        layout.addStretch(1)
 
 
 class MainWindow(QMainWindow):
@@ -112,19 +98,19 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.data_page, "1  Data")
         self.tabs.addTab(self.train_page, "2  Train")
-        self.tabs.addTab(
-            PlaceholderPage(
-                "Explore",
-                "The latent-space explorer (seeds, direction sliders, interpolation, variations) is not built yet. "
-                "Meanwhile the Train page shows fixed-noise samples, and <code>ganstudio generate</code> renders any seed.",
-                "explorePage",
-            ),
-            "3  Explore",
-        )
-        self.tabs.addTab(
-            PlaceholderPage("Gallery", "Saved artwork will be listed here once the explorer can save it.", "galleryPage"),
-            "4  Gallery",
-        )
+        self.explore_page = ExplorePage()
+        self.explore_page.openBundledRequested.connect(self.open_bundled_model)
+        self.explore_page.modelNeeded.connect(self._on_model_needed)
+        self.explore_page.messagePosted.connect(self._on_explorer_message)
+        self.explore_page.directionNamesChanged.connect(self._save_direction_names)
+        self.gallery_page = GalleryPage()
+        self.gallery_page.openRequested.connect(self.open_artwork)
+        self.explore_page.artworkSaved.connect(lambda _path: self.gallery_page.refresh())
+        self.tabs.addTab(self.explore_page, "3  Explore")
+        self.tabs.addTab(self.gallery_page, "4  Gallery")
+        self.loaders: list[GeneratorLoader] = []
+        self._generator_run: Path | None = None  # the run whose direction names the explorer shows
+        self._current_fingerprint: str | None = None
         self.setCentralWidget(self.tabs)
 
         self._build_menus()
@@ -290,6 +276,10 @@ class MainWindow(QMainWindow):
         self.thread.failed.connect(self._on_failed)
         self.thread.finished.connect(self._on_thread_finished)
         self.thread.start()
+        self.explore_page.set_run_dir(run_dir)
+        self.explore_page.set_run_name(run_dir.name)
+        self._generator_run = run_dir
+        self._update_gallery_folders(run_dir)
         self.tabs.setCurrentWidget(self.train_page)
 
     def pause_training(self) -> None:
@@ -318,6 +308,8 @@ class MainWindow(QMainWindow):
         self.training.add_report(report)
         if report.ema_generator is not None:
             self.latest_generator = report.ema_generator
+            # A fresh CPU copy per sample tick: the explorer never sees the weights being trained.
+            self.explore_page.offer_live_generator(report.ema_generator, report.step)
         state = {"diverged": "failed"}.get(report.state, report.state)
         if self.training.state == "stopping" and state in ("running", "paused"):
             return  # a tick that was already on its way
@@ -390,14 +382,9 @@ class MainWindow(QMainWindow):
         reader = RunReader(folder, self)
         reader.loaded.connect(self._on_run_loaded)
         reader.failed.connect(lambda message: self.training.post("error", message))
-        reader.finished.connect(lambda r=reader: self._forget_reader(r))
+        reader.finished.connect(lambda r=reader: self._forget_worker(self.readers, r))
         self.readers.append(reader)
         reader.start()
-
-    def _forget_reader(self, reader: RunReader) -> None:
-        if reader in self.readers:
-            self.readers.remove(reader)
-        reader.deleteLater()
 
     def _on_run_loaded(self, history) -> None:
         if self.training.busy:
@@ -413,9 +400,15 @@ class MainWindow(QMainWindow):
         self.data_state.set_choice(choice)
         self.tabs.setCurrentWidget(self.train_page)
         self.statusBar().showMessage(f"Opened {history.root} at step {history.last_step:,}", 8000)
+        self._update_gallery_folders(history.root)
+        if history.checkpoints:
+            self.load_generator(history.root, prefer="latest")
 
     # ------------------------------------------------------------------ artwork
     def save_artwork(self) -> None:
+        if self.tabs.currentWidget() is self.explore_page and self.explore_page.current_image() is not None:
+            self.explore_page.choose_artwork_path()
+            return
         image = self.train_page.samples.current_image()
         if image is None:
             self.training.post("warning", "There is no sample to save yet.")
@@ -472,6 +465,113 @@ class MainWindow(QMainWindow):
             f"Device: {self.device_label.text()}</p>",
         )
 
+    # ------------------------------------------------------------------ explorer models
+    def load_generator(self, target: str | Path, prefer: str = "best") -> None:
+        """Load a run's or checkpoint's EMA generator for the explorer, off the GUI thread."""
+        loader = GeneratorLoader(target, prefer, self)
+        loader.loaded.connect(lambda loaded, t=Path(target): self._on_generator_loaded(loaded, t))
+        loader.failed.connect(lambda message: self.training.post("warning", message))
+        loader.finished.connect(lambda w=loader: self._forget_worker(self.loaders, w))
+        self.loaders.append(loader)
+        loader.start()
+
+    def _on_generator_loaded(self, loaded, target: Path) -> None:
+        bundled = bundled_model_path()
+        is_bundled = bundled is not None and loaded.path.resolve() == bundled.resolve()
+        run_dir = loaded.path.parent.parent if loaded.path.parent.name == "checkpoints" else None
+        if self.training.busy and run_dir == self.training.run_dir:
+            return  # the live run feeds the explorer itself
+        self.explore_page.set_generator(
+            loaded.generator,
+            fingerprint=loaded.fingerprint,
+            run="bundled" if is_bundled else (run_dir.name if run_dir else loaded.path.stem),
+            checkpoint=str(loaded.path),
+            step=loaded.step,
+            live=False,
+        )
+        self._generator_run = run_dir
+        if run_dir is not None:
+            self.explore_page.set_run_dir(run_dir)
+            names = _read_direction_names(run_dir, loaded.fingerprint)
+            if names:
+                self.explore_page.set_direction_names(names)
+        self._current_fingerprint = loaded.fingerprint
+
+    def open_bundled_model(self) -> None:
+        path = bundled_model_path()
+        if path is None:
+            self.training.post("warning", "The bundled demo model is missing from this installation.")
+            return
+        self.load_generator(path)
+        self.tabs.setCurrentWidget(self.explore_page)
+
+    def _on_model_needed(self, checkpoint: str) -> None:
+        """A reopened piece came from another model: load it if we can, else ask."""
+        if checkpoint and Path(checkpoint).is_file():
+            self.load_generator(checkpoint)
+            return
+        self.training.post(
+            "warning",
+            "This piece was made with a model that is not loaded"
+            + (f" and '{checkpoint}' no longer exists" if checkpoint else "")
+            + ". Open its run (File → Open run…) to re-make it exactly.",
+        )
+
+    def open_artwork(self, path: str) -> None:
+        from ..export import read_recipe
+        from ..recipe import parse_recipe
+
+        try:
+            recipe = parse_recipe(read_recipe(path))
+        except OSError as exc:
+            recipe = None
+            self.training.post("warning", f"Could not read '{path}': {exc.strerror or exc}.")
+            return
+        if recipe is None:
+            self.training.post("warning", f"'{Path(path).name}' has no GAN Studio recipe: it opens as a plain image only.")
+            return
+        self.tabs.setCurrentWidget(self.explore_page)
+        self.explore_page.open_recipe(recipe)
+
+    @staticmethod
+    def _has_recipe(path: Path) -> bool:
+        from ..export import read_recipe
+
+        try:
+            return read_recipe(path) is not None
+        except OSError:
+            return False
+
+    def _on_explorer_message(self, level: str, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+        if level in ("error", "warning"):
+            self.training.post(level, text)
+
+    def _save_direction_names(self, names: list) -> None:
+        run_dir = self._generator_run
+        fingerprint = self._current_fingerprint
+        if run_dir is None:
+            return
+        try:  # a live generator changes every tick: its names go under "latest" only
+            _write_direction_names(run_dir, fingerprint or "latest", [str(n) for n in names])
+        except OSError as exc:
+            self.statusBar().showMessage(f"Could not save the direction names: {exc.strerror or exc}", 8000)
+
+    def _update_gallery_folders(self, run_dir: Path | None) -> None:
+        folders = []
+        if run_dir is not None:
+            folders.append(Path(run_dir) / "artwork")
+        for recent in self._recent("recent/runs"):
+            folder = Path(recent) / "artwork"
+            if folder not in folders:
+                folders.append(folder)
+        self.gallery_page.set_folders(folders)
+
+    def _forget_worker(self, workers: list, worker) -> None:
+        if worker in workers:
+            workers.remove(worker)
+        worker.deleteLater()
+
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():
@@ -484,6 +584,8 @@ class MainWindow(QMainWindow):
         path = Path(urls[0])
         if path.is_dir() and (path / "config.json").is_file() and (path / "stats.jsonl").exists():
             self.open_run(path)  # a run folder: open it
+        elif path.suffix.lower() == ".png" and path.is_file() and self._has_recipe(path):
+            self.open_artwork(str(path))  # a saved piece: reopen it in the explorer
         else:
             self.data_page.use_source(str(path))
             self.tabs.setCurrentWidget(self.data_page)
@@ -520,8 +622,9 @@ class MainWindow(QMainWindow):
             self.thread.request_stop()
             self.thread.wait(timeout_ms)
         self.scanner.shutdown(timeout_ms)
-        for reader in list(self.readers):
-            reader.wait(timeout_ms)
+        self.explore_page.shutdown()
+        for worker in list(self.readers) + list(self.loaders):
+            worker.wait(timeout_ms)
         if self.probe.isRunning():
             self.probe.wait(timeout_ms)
 
@@ -531,3 +634,41 @@ def _int_or_none(value):
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+def bundled_model_path() -> Path | None:
+    """The small model that ships in resources/, so a new user can explore before training."""
+    path = Path(__file__).resolve().parents[2] / "resources" / "models" / "landscapes-32.pt"
+    return path if path.is_file() else None
+
+
+DIRECTION_NAMES_FILE = "direction-names.json"
+
+
+def _read_direction_names(run_dir: Path, fingerprint: str) -> list[str]:
+    """Names the user gave the explorer's directions, kept per generator in the run folder."""
+    import json
+
+    try:
+        data = json.loads((Path(run_dir) / DIRECTION_NAMES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    names = (data.get(fingerprint) or data.get("latest")) if isinstance(data, dict) else None
+    return [str(n) for n in names] if isinstance(names, list) else []
+
+
+def _write_direction_names(run_dir: Path, fingerprint: str, names: list[str]) -> None:
+    import json
+
+    from ..atomic import write_text_atomically
+
+    path = Path(run_dir) / DIRECTION_NAMES_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data = data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        data = {}
+    # Names carry over to later checkpoints of the same run: keep the latest under every key.
+    data[fingerprint] = names
+    data["latest"] = names
+    write_text_atomically(path, json.dumps(data, indent=1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -151,3 +152,40 @@ def test_warnings_appear_in_plain_words(window, qtbot):
     )
     window.training.add_report(report)
     assert window.train_page.warning_titles() == ["Training hit an invalid value and recovered"]
+
+
+def test_explorer_follows_training_and_a_saved_piece_reopens_exactly(window, qtbot, tmp_path):
+    _use_tiny_demo(window, qtbot)
+    explore = window.explore_page
+    with qtbot.waitSignal(window.trainingFinished, timeout=120_000):
+        qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+        qtbot.waitUntil(lambda: explore.current_image() is not None, timeout=60_000)  # the live EMA copy arrived
+        window.stop_training()
+    # After stopping, explore the run's checkpoint (loaded off the GUI thread) and save a piece.
+    window.open_run(window.training.run_dir)
+    qtbot.waitUntil(lambda: explore.current_image() is not None and explore.is_idle(), timeout=30_000)
+    window.tabs.setCurrentWidget(explore)
+    seed = window.findChild(object, "seedSpin")
+    seed.setValue(7)
+    qtbot.waitUntil(lambda: explore.is_idle() and explore.current_look().seed == 7, timeout=30_000)
+    shown = explore.current_image().copy()
+    piece = explore.save_artwork(window.training.run_dir / "artwork" / "piece.png")
+    seed.setValue(8)
+    qtbot.waitUntil(lambda: explore.is_idle() and explore.current_look().seed == 8, timeout=30_000)
+    assert not np.array_equal(explore.current_image(), shown)
+
+    window.open_artwork(str(piece))
+    qtbot.waitUntil(lambda: explore.is_idle() and explore.current_look().seed == 7, timeout=30_000)
+    assert np.array_equal(explore.current_image(), shown)
+    assert seed.value() == 7
+    # The Gallery lists the run's saved pieces.
+    window.gallery_page.refresh()
+    qtbot.waitUntil(lambda: [Path(p).name for p in window.gallery_page.paths()] == ["piece.png"], timeout=10_000)
+
+
+def test_open_artwork_without_a_recipe_says_so(window, qtbot, tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "plain.png")
+    window.open_artwork(str(tmp_path / "plain.png"))
+    assert "has no GAN Studio recipe" in window.statusBar().currentMessage()
