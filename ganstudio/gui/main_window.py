@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
         self._generator_run: Path | None = None  # the run whose direction names the explorer shows
         self._current_fingerprint: str | None = None
         self.setCentralWidget(self.tabs)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
 
         self._build_menus()
         self._build_status_bar()
@@ -496,6 +497,12 @@ class MainWindow(QMainWindow):
             if names:
                 self.explore_page.set_direction_names(names)
         self._current_fingerprint = loaded.fingerprint
+
+    def _on_tab_changed(self, _index: int) -> None:
+        # A new user who opens Explore before training anything gets the bundled model at once.
+        if self.tabs.currentWidget() is self.explore_page and self.explore_page.current_image() is None and not self.loaders:
+            if not self.training.busy and self.training.run_dir is None:
+                self.open_bundled_model()
 
     def open_bundled_model(self) -> None:
         path = bundled_model_path()

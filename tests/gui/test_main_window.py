@@ -189,3 +189,10 @@ def test_open_artwork_without_a_recipe_says_so(window, qtbot, tmp_path):
     Image.new("RGB", (8, 8), "red").save(tmp_path / "plain.png")
     window.open_artwork(str(tmp_path / "plain.png"))
     assert "has no GAN Studio recipe" in window.statusBar().currentMessage()
+
+
+def test_explore_before_training_shows_the_bundled_model(window, qtbot):
+    window.tabs.setCurrentWidget(window.explore_page)
+    qtbot.waitUntil(lambda: window.explore_page.current_image() is not None, timeout=30_000)
+    image = window.explore_page.current_image()
+    assert image.shape[0] >= 32 and image.std() > 5  # a real picture, not a blank
