@@ -212,11 +212,14 @@ class MainWindow(QMainWindow):
             self.settings.setValue(f"train/{key}", value)
         self.settings.sync()
 
-    def _recent(self, key: str) -> list[str]:
+    def _string_list(self, key: str) -> list[str]:
         value = self.settings.value(key, [])
         if isinstance(value, str):
             value = [value]
-        return [str(v) for v in (value or [])][:MAX_RECENT]
+        return [str(v) for v in (value or [])]
+
+    def _recent(self, key: str) -> list[str]:
+        return self._string_list(key)[:MAX_RECENT]
 
     def _push_recent(self, key: str, item: str) -> None:
         items = [item] + [v for v in self._recent(key) if v != item]
@@ -491,12 +494,14 @@ class MainWindow(QMainWindow):
             live=False,
         )
         self._generator_run = run_dir
+        self._current_fingerprint = loaded.fingerprint
         if run_dir is not None:
             self.explore_page.set_run_dir(run_dir)
             names = _read_direction_names(run_dir, loaded.fingerprint)
-            if names:
-                self.explore_page.set_direction_names(names)
-        self._current_fingerprint = loaded.fingerprint
+        else:
+            names = self._string_list(f"directions/{loaded.fingerprint}")
+        if names:
+            self.explore_page.set_direction_names(names)
 
     def _on_tab_changed(self, _index: int) -> None:
         # A new user who opens Explore before training anything gets the bundled model at once.
@@ -557,7 +562,9 @@ class MainWindow(QMainWindow):
     def _save_direction_names(self, names: list) -> None:
         run_dir = self._generator_run
         fingerprint = self._current_fingerprint
-        if run_dir is None:
+        if run_dir is None:  # a model file without a run folder (e.g. the bundled one): keep them in the settings
+            if fingerprint:
+                self.settings.setValue(f"directions/{fingerprint}", [str(n) for n in names])
             return
         try:  # a live generator changes every tick: its names go under "latest" only
             _write_direction_names(run_dir, fingerprint or "latest", [str(n) for n in names])

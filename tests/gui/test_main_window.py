@@ -196,3 +196,21 @@ def test_explore_before_training_shows_the_bundled_model(window, qtbot):
     qtbot.waitUntil(lambda: window.explore_page.current_image() is not None, timeout=30_000)
     image = window.explore_page.current_image()
     assert image.shape[0] >= 32 and image.std() > 5  # a real picture, not a blank
+
+
+def test_renamed_directions_are_kept_with_the_model(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    settings_path = str(tmp_path / "settings.ini")
+    names_seen = []
+    for attempt in range(2):
+        win = create_main_window(QSettings(settings_path, QSettings.IniFormat))
+        qtbot.addWidget(win)
+        win.tabs.setCurrentWidget(win.explore_page)
+        qtbot.waitUntil(lambda: win.explore_page.current_image() is not None, timeout=30_000)
+        qtbot.wait(50)
+        if attempt == 0:
+            win.explore_page.rename_direction(0, "Sun height")
+        names_seen.append(list(win.explore_page.model.direction_names[:2]))
+        win.shutdown()
+        win.close()
+    assert names_seen[1][0] == "Sun height"
