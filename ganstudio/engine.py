@@ -18,7 +18,7 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -29,7 +29,7 @@ from torch import nn
 from . import __version__
 from .augment import AdaptiveAugment, diff_augment
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from .config import RunConfig, parse_color, parse_policy
+from .config import RunConfig, parse_policy
 from .data import ImageBank
 from .device import Precision, pick_device, resolve_precision
 from .distributed import DistContext

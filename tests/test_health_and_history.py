@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 import pytest
-import torch
 
 from tiny_runs import tiny_config
 from ganstudio.engine import TickReport, Trainer

@@ -48,7 +48,7 @@ from .explore_variations import KeyframeChips, Section, VariationsGrid, chip_nam
 from .explore_view import ExploreCanvas
 from .export_thread import ExportCancelled, ExportThread
 from .render_thread import RenderThread
-from .sample_view import to_qimage
+from .images import to_qimage
 
 EMPTY_TEXT = "Train a model or open a run to explore it — or try the bundled demo model"
 DIRECTIONS = 12  # sliders offered (fewer when the latent is smaller)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from .explore_view import BACKDROP, fit_rect
-from .sample_view import to_qimage
+from .images import to_qimage
 
 SELECTED = QColor(255, 190, 70)  # a warm "picked" colour, distinct from the blue highlight
 HOVER = QColor(120, 160, 200)

@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
 from ..export import read_recipe
-from .sample_view import to_qimage
+from .images import to_qimage
 from .thumbnails import ThumbnailView
 
 CELL = 160

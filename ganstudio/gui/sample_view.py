@@ -26,6 +26,8 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
+from .images import to_qimage
+
 MEMORY_GRIDS = 64  # decoded grids that have a file on disk (an LRU)
 LIVE_GRIDS = 200  # grids whose only copy is in memory: the newest this many ...
 LIVE_BYTES = 128 * 1024 * 1024  # ... and no more than this many bytes of them
@@ -50,15 +52,6 @@ def read_grid(path: Path) -> np.ndarray:
         grey = image.mode in ("1", "L", "LA", "I", "I;16", "F")
         image = image.convert("L" if grey else "RGB")
         return as_grid(np.asarray(image))
-
-
-def to_qimage(array: np.ndarray) -> QImage:
-    """A QImage that owns its pixels (copied out of the numpy buffer, which may then go)."""
-    h, w, c = array.shape
-    fmt = {1: QImage.Format_Grayscale8, 3: QImage.Format_RGB888, 4: QImage.Format_RGBA8888}[c]
-    array = np.ascontiguousarray(array)
-    # bytesPerLine is given explicitly: rows of w*c bytes are not 4-byte aligned in general.
-    return QImage(array.data, w, h, array.strides[0], fmt).copy()
 
 
 class _GridCanvas(QWidget):

@@ -10,19 +10,13 @@ from collections import OrderedDict
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QSizePolicy, QWidget
+
+from .images import to_qimage
 
 THUMB_SIZES = (64, 96, 128, 192)  # display cell sizes offered to the user, in pixels
 _CACHE_LIMIT = 600  # a few screens' worth at the smallest size
-
-
-def to_qimage(image: np.ndarray) -> QImage:
-    """(H, W, 1|3) uint8 -> a QImage that owns its pixels (safe after `image` is gone)."""
-    a = np.ascontiguousarray(image)
-    h, w, c = a.shape
-    fmt = QImage.Format.Format_Grayscale8 if c == 1 else QImage.Format.Format_RGB888
-    return QImage(a.data, w, h, w * c, fmt).copy()  # copy: the QImage must not borrow numpy's buffer
 
 
 def scaled_pixmap(image: np.ndarray, size: int) -> QPixmap:

@@ -252,7 +252,8 @@ def test_a_big_set_makes_pixmaps_only_for_what_is_visible(qtbot, wired):
 
 
 def test_thumbnails_keep_tiny_pixels_crisp_and_handle_grayscale(qapp):
-    from ganstudio.gui.thumbnails import scaled_pixmap, to_qimage
+    from ganstudio.gui.images import to_qimage
+    from ganstudio.gui.thumbnails import scaled_pixmap
 
     rgb = np.zeros((16, 16, 3), dtype=np.uint8)
     rgb[:, :8] = (255, 0, 0)  # left half red
