@@ -156,12 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .config import ConfigError
     from .data import DataCancelled, DataError
     from .device import DeviceError
+    from .engine import TrainingError
     from .runfolder import RunFolderError
 
     handlers = {"train": _cmd_train, "generate": _cmd_generate, "info": _cmd_info, "export-model": _cmd_export_model}
     try:
         return handlers[args.command](args)
-    except (UserError, ConfigError, DataError, CheckpointError, RunFolderError, DeviceError) as exc:
+    except (UserError, ConfigError, DataError, CheckpointError, RunFolderError, DeviceError, TrainingError) as exc:
         print(f"ganstudio {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DataCancelled:

@@ -50,6 +50,10 @@ GOOD_STATE_SECONDS = 60.0  # refresh the in-memory rollback point at most this o
 METRIC_SEED_OFFSET = 7919  # metric noise differs from the sample-grid noise but is fixed per run
 
 
+class TrainingError(RuntimeError):
+    """Training cannot go on (e.g. out of memory at the smallest batch); one plain line."""
+
+
 @dataclass(frozen=True)
 class TickReport:
     """What happened since the previous tick. Immutable: safe to hand to another thread."""
@@ -184,6 +188,7 @@ class Trainer:
         self.best_quality: float | None = None
         self.quality_history: list[tuple[int, float]] = []
         self._stats: list[torch.Tensor] = []  # one (4,) device tensor per step, read back per tick
+        self._pending_events: list[str] = []  # happenings between ticks, reported at the next one
         self._tick_first_step = 1
         self._good_state: dict[str, Any] | None = None
         self._stop = threading.Event()
@@ -302,8 +307,8 @@ class Trainer:
 
         # -- bookkeeping (all on the device) ------------------------------------------
         self.step_count += 1
-        self.images_seen += cfg.train.batch
-        beta = ema_beta(cfg.train.batch, self.images_seen, cfg.train.ema_half_life_images, cfg.train.ema_rampup)
+        self.images_seen += self.batch
+        beta = ema_beta(self.batch, self.images_seen, cfg.train.ema_half_life_images, cfg.train.ema_rampup)
         update_ema(self.G_ema, self.G, beta)
         d_real, d_fake = d_accuracy_stats(real_logits.detach().float(), fake_logits.detach().float())
         self._stats.append(torch.stack([loss_d.detach().float(), loss_g.detach().float(), d_real, d_fake]))
@@ -341,7 +346,15 @@ class Trainer:
                 end = self._end_state(training_time(), at_boundary=True)
                 continue
 
-            self.step()
+            try:
+                self.step()
+            except torch.OutOfMemoryError:
+                if not self._halve_batch_after_oom():
+                    raise TrainingError(
+                        f"The {self.device.type.upper()} ran out of memory even at {self.batch} images per step; "
+                        "try a smaller resolution, a narrower network or a smaller --batch."
+                    ) from None
+                continue
             if tick_steps:
                 due = self.step_count - clock.steps_at_tick >= tick_steps
             else:
@@ -370,6 +383,33 @@ class Trainer:
             return "finished"
         return "stopped" if stopping else None
 
+    @property
+    def batch(self) -> int:
+        """Images per step over all processes (less than configured after running out of memory)."""
+        return self.local_batch * self.dist.world_size
+
+    def _halve_batch_after_oom(self) -> bool:
+        """The device ran out of memory mid-step: free what the step held, halve the batch.
+
+        Returns False when there is nothing left to halve (or under torchrun, where the other
+        processes could not follow): the caller then lets the error end the run.
+        """
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=True)
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        if self.local_batch <= 1 or self.dist.enabled:
+            return False
+        before = self.batch
+        self.local_batch = max(1, self.local_batch // 2)
+        message = (
+            f"The {self.device.type.upper()} ran out of memory with {before} images per step: "
+            f"halved the batch to {self.batch} and carried on."
+        )
+        self._pending_events.append(message)
+        log.warning(message)
+        return True
+
     def _limit_reached(self, elapsed: float) -> bool:
         t = self.config.train
         if t.steps and self.step_count >= t.steps:
@@ -394,7 +434,8 @@ class Trainer:
     # ------------------------------------------------------------------ housekeeping
     def _tick(self, clock: _Clock, state: str, *, force_sample: bool = False, force_checkpoint: bool = False) -> TickReport:
         now = time.perf_counter()
-        events: list[str] = []
+        events: list[str] = list(self._pending_events)
+        self._pending_events.clear()
         sched = self.config.schedule
         steps = self.step_count - clock.steps_at_tick
         seconds = max(now - clock.last_tick, 1e-9)
@@ -447,7 +488,7 @@ class Trainer:
             clock.last_metric = time.perf_counter()
 
         progress, eta = self._progress()
-        report_images = steps * self.config.train.batch
+        report_images = steps * self.batch
         record: dict[str, Any] = {
             "step": self.step_count,
             "images": self.images_seen,
@@ -511,7 +552,7 @@ class Trainer:
             elapsed=self.elapsed,
             eta=eta,
             progress=progress,
-            batch=self.config.train.batch,
+            batch=self.batch,
             lr_scale=self.lr_scale,
             augment_probability=self._augment_probability(),
             state=state,
@@ -634,6 +675,7 @@ class Trainer:
             "scaler_G": self.scaler_g.state_dict(),
             "scaler_D": self.scaler_d.state_dict(),
             "augment": self.adaptive.state_dict() if self.adaptive else {},
+            "batch": self.batch,  # may be below the configured batch after running out of memory
             "resolution": self.config.data.resolution,
             "channels": self.config.channels,
             "z_dim": self.G.z_dim,
@@ -664,6 +706,9 @@ class Trainer:
             self.scaler_d.load_state_dict(state["scaler_D"])
         if self.adaptive is not None and state.get("augment"):
             self.adaptive.load_state_dict(state["augment"])
+        saved_batch = state.get("batch")
+        if isinstance(saved_batch, int) and 0 < saved_batch < self.batch and not self.dist.enabled:
+            self.local_batch = saved_batch  # carry on with the batch that fitted in memory
         self.step_count = int(state["step"])
         self.images_seen = int(state.get("images_seen", self.step_count * self.config.train.batch))
         self.elapsed = float(state.get("elapsed", 0.0))

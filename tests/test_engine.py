@@ -13,7 +13,7 @@ from PIL import Image
 
 from tiny_runs import tiny_config
 from ganstudio.checkpoint import load_checkpoint
-from ganstudio.engine import Trainer
+from ganstudio.engine import Trainer, TrainingError
 
 
 def _train(config, images, run_dir, **kwargs):
@@ -204,3 +204,31 @@ def test_tick_reports_are_frozen(tiny_images):
     _, reports = _train(tiny_config(train__steps=4), tiny_images, None)
     with pytest.raises(AttributeError):
         reports[0].step = 99  # type: ignore[misc]
+
+
+def test_out_of_memory_halves_the_batch_and_training_continues(tiny_images, tmp_path):
+    """A GPU running out of memory, simulated on the CPU: the batch shrinks until it fits."""
+    run_dir = tmp_path / "run"
+    trainer = Trainer(tiny_config(train__batch=16, train__steps=8), tiny_images, run_dir, device="cpu")
+    real_sample = trainer.bank.sample
+
+    def sample_that_needs_memory(n, generator):
+        if n > 4:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real_sample(n, generator)
+
+    trainer.bank.sample = sample_that_needs_memory
+    reports = list(trainer.run())
+    events = [e for r in reports for e in r.events]
+    assert any("ran out of memory with 16 images per step: halved the batch to 8" in e for e in events)
+    assert any("halved the batch to 4" in e for e in events)
+    assert reports[-1].state == "finished" and reports[-1].step == 8 and reports[-1].batch == 4
+    assert np.isfinite(np.concatenate([r.d_loss for r in reports])).all()
+    assert load_checkpoint(run_dir / "checkpoints" / "latest.pt")["batch"] == 4
+    # A resumed run keeps the batch that fitted.
+    resumed = Trainer(tiny_config(train__batch=16, train__steps=10), tiny_images, run_dir, device="cpu", resume=True)
+    assert resumed.batch == 4
+    with pytest.raises(TrainingError, match="ran out of memory even at 1 images per step"):  # nothing left to halve
+        resumed.local_batch = 1
+        resumed.bank.sample = lambda n, g: (_ for _ in ()).throw(torch.OutOfMemoryError("still too big"))
+        list(resumed.run())

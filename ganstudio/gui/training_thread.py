@@ -75,7 +75,7 @@ class TrainingThread(QThread):
             from ..checkpoint import CheckpointError
             from ..config import ConfigError
             from ..device import DeviceError, describe_device
-            from ..engine import Trainer
+            from ..engine import Trainer, TrainingError
             from ..runfolder import RunFolderError
 
             if self._threads > 0:
@@ -94,8 +94,11 @@ class TrainingThread(QThread):
                     trainer.request_pause()
             self._images = None  # the trainer holds its own copy (on the device)
             self.started_training.emit(describe_device(trainer.device), trainer.config)
-            for report in trainer.run():
-                self.report.emit(report)
+            try:
+                for report in trainer.run():
+                    self.report.emit(report)
+            except TrainingError as exc:
+                self.failed.emit(str(exc))
         except Exception as exc:  # a bug of ours: tell the user in one line, keep the details in the log
             log.error("training thread failed:\n%s", traceback.format_exc())
             self.failed.emit(f"Training stopped because of an unexpected error: {type(exc).__name__}: {exc}")
