@@ -194,14 +194,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     run = RunFolder(out)
+    start_over = False  # a run that was stopped before its first checkpoint: nothing to continue or to lose
     if args.resume:
         if not run.exists():
             raise UserError(f"Nothing to resume: '{out}' is not a run folder (it has no config.json).")
         config = run.read_config()
         if args.config or args.preset or args.resolution or args.gray or args.fit:
             raise UserError("--resume continues a run with its own settings; only --steps, --minutes, --device and --data may change.")
+        start_over = not run.has_checkpoint()
     else:
-        if run.exists():
+        if run.exists() and run.has_checkpoint():
             raise UserError(f"'{out}' already holds a run; add --resume to continue it, or choose another --out.")
         if out.exists() and not out.is_dir():
             raise UserError(f"'{out}' is a file, not a folder.")
@@ -229,6 +231,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     device = init_distributed(ctx, config.train.device) if ctx.enabled else pick_device(config.train.device)
     clean_exit = False
     try:
+        if start_over and ctx.is_main:
+            _say(f"'{out}' has no checkpoint yet (it was stopped before its first save): starting it over with its own settings.")
         if not args.resume:
             use_preset = bool(args.preset) or not args.config
             preset_key = get_preset(args.preset).key if args.preset else choose_preset(10**9, device.type)
@@ -259,14 +263,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
                     _say(f"  {item.path}: {item.reason}")
                 if len(images.skipped) > 20:
                     _say(f"  ... and {len(images.skipped) - 20} more")
-        trainer = Trainer(config, images.images, out, device=device, dist=ctx, resume=args.resume, skipped=images.skipped)
+        resume = args.resume and not start_over
+        trainer = Trainer(config, images.images, out, device=device, dist=ctx, resume=resume, skipped=images.skipped)
         if ctx.is_main and not args.quiet:
             c = trainer.config
             _say(
                 f"Preset {c.preset}: {c.model.arch} at {c.data.resolution}px, loss {c.loss.kind}, batch {c.train.batch}, "
                 f"{trainer.precision.name}" + (f", augmentation {c.augment.policy}" if c.augment.policy else "")
             )
-            if args.resume:
+            if resume:
                 _say(f"Resuming at step {trainer.step_count}.")
         if ctx.is_main and images.skipped:
             for item in images.skipped:
@@ -539,7 +544,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         config = run.read_config()
         stats = run.read_stats()
         summary["kind"] = "run folder"
-        summary["checkpoints"] = sorted(p.name for p in run.checkpoints_dir.glob("*.pt")) if run.checkpoints_dir.is_dir() else []
+        summary["checkpoints"] = run.checkpoint_names()
         summary["samples"] = len(run.sample_steps())
         if stats:
             last = stats[-1]

@@ -200,11 +200,14 @@ class Trainer:
         grid_seeds = [cfg.train.seed * 100_003 + i for i in range(cfg.schedule.grid_images)]
         self.fixed_z = z_batch_from_seeds(grid_seeds, m.z_dim).to(self.device)
 
+        if self.writes_files and self.folder.root.is_dir():
+            self.folder.remove_stale_temp_files()  # left by a kill mid-save: never read, only in the way
         if resume:
             self._resume()
         elif self.writes_files:
             assert self.folder is not None
             self.folder.create()
+            self.folder.truncate_after(0)  # a start that was killed before its first checkpoint left these
             self.folder.write_config(self.config)
             self.folder.log(f"New run: {self._describe()}")
 
@@ -525,14 +528,14 @@ class Trainer:
                 self._prune_snapshots()
                 clock.last_snapshot = now
             if events:
-                record["events"] = events
-                for event in events:
-                    self.folder.log(event)
+                record["events"] = list(events)
             if steps or quality is not None or events:
                 try:
                     self.folder.append_stats(record)
                 except OSError as exc:
                     events.append(f"Could not write stats.jsonl: {exc.strerror or exc}.")
+            for event in events:
+                self.folder.log(event)
         elif quality is not None and (self.best_quality is None or quality.swd < self.best_quality):
             self.best_quality = quality.swd
 

@@ -55,7 +55,7 @@ def read_run(root: str | Path) -> RunHistory:
     varied = [r for r in records if r.get("diversity") is not None]
     events = [(int(r.get("step", 0)), str(e)) for r in records for e in r.get("events", []) or []]
     last = records[-1] if records else {}
-    checkpoints = sorted(p.name for p in folder.checkpoints_dir.glob("*.pt")) if folder.checkpoints_dir.is_dir() else []
+    checkpoints = folder.checkpoint_names()
     return RunHistory(
         root=folder.root,
         config=config,

@@ -114,10 +114,39 @@ class RunFolder:
         return sorted(steps)
 
     # -- log ------------------------------------------------------------------------
-    def log(self, message: str) -> None:
+    def log(self, message: str) -> bool:
+        """Append a line to log.txt. Best effort: a full disk or a read-only folder must not stop
+        training (the same message also reaches the user through the tick report)."""
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-        with open(self.log_path, "a", encoding="utf-8") as handle:
-            handle.write(f"{stamp}  {message}\n")
+        try:
+            with open(self.log_path, "a", encoding="utf-8") as handle:
+                handle.write(f"{stamp}  {message}\n")
+        except OSError:
+            return False
+        return True
+
+    def remove_stale_temp_files(self) -> int:
+        """Delete half-written files left by a crash or a kill mid-save (hidden *.tmp* files)."""
+        removed = 0
+        for folder in (self.root, self.checkpoints_dir, self.samples_dir, self.artwork_dir):
+            if not folder.is_dir():
+                continue
+            for path in folder.glob(".*.tmp*"):
+                try:
+                    path.unlink()
+                    removed += 1
+                except OSError:
+                    continue
+        return removed
+
+    def checkpoint_names(self) -> list[str]:
+        """Complete checkpoints only: hidden *.tmp.pt files are writes that never finished."""
+        if not self.checkpoints_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.checkpoints_dir.glob("*.pt") if not p.name.startswith("."))
+
+    def has_checkpoint(self) -> bool:
+        return bool(self.checkpoint_names())
 
 
 def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
