@@ -214,3 +214,31 @@ def test_renamed_directions_are_kept_with_the_model(qtbot, tmp_path, monkeypatch
         win.shutdown()
         win.close()
     assert names_seen[1][0] == "Sun height"
+
+
+def test_closing_mid_scan_and_mid_export_leaves_no_thread_and_no_half_file(qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    win = create_main_window(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    win.tabs.setCurrentWidget(win.explore_page)  # the bundled model
+    qtbot.waitUntil(lambda: win.explore_page.current_image() is not None, timeout=30_000)
+    add = win.findChild(object, "addKeyframeButton")
+    seed = win.findChild(object, "seedSpin")
+    for s in (1, 2):
+        seed.setValue(s)
+        add.click()
+    out = tmp_path / "walk.gif"
+    win.explore_page.export_animation(out, frames=400, fps=24, loop=True, size=256)
+    win.data_state.set_choice(DataConfig(source="demo:shapes:20000", resolution=64))  # a long scan starts
+    qtbot.waitUntil(lambda: win.data_state.scanning, timeout=10_000)
+    win.close()  # not training: closes at once, cancelling the scan and the export
+    assert not win.isVisible()
+    assert not win.scanner.is_running()
+    # Either the export finished before the close, whole, or it left nothing at all.
+    if out.exists():
+        with Image.open(out) as gif:
+            assert gif.n_frames > 1
+    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
