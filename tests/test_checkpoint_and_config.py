@@ -157,3 +157,15 @@ def test_presets_suit_the_device_and_the_data_size():
         get_preset("turbo")
     for key in PRESETS:
         assert apply_preset(RunConfig(), key, n_images=100).preset == key
+
+
+def test_resuming_with_a_latent_size_the_checkpoint_does_not_have_is_refused(tiny_images, tmp_path):
+    from ganstudio.engine import Trainer
+    from tiny_runs import tiny_config
+
+    run = tmp_path / "run"
+    list(Trainer(tiny_config(train__steps=2), tiny_images, run, device="cpu").run())
+    with pytest.raises(CheckpointError, match="differs from these settings") as err:
+        Trainer(tiny_config(train__steps=4, model__z_dim=32), tiny_images, run, device="cpu", resume=True)
+    assert "\n" not in str(err.value)
+    assert load_checkpoint(run / "checkpoints" / "latest.pt")["step"] == 2  # the run is untouched
