@@ -566,7 +566,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
         summary["training_seconds"] = data.get("elapsed")
         summary["app_version"] = data.get("app_version")
         best = data.get("best_quality")
-        quality = [(data["step"], best)] if best is not None else []
+        quality = []  # a checkpoint knows the best figure of its run so far, not when it was measured
+        if best is not None:
+            summary["quality"] = {"metric": "sliced Wasserstein distance (x1e3, lower is better)", "best": best}
     summary["resolution"] = config.data.resolution
     summary["color"] = config.data.color
     summary["data"] = config.data.source
@@ -596,16 +598,17 @@ def _cmd_info(args: argparse.Namespace) -> int:
         ("app_version", "Written by GAN Studio"),
     ):
         if summary.get(key) is not None:
-            lines.append(f"  {label + ':':<22}{summary[key]}")
+            lines.append(f"  {label + ':':<24}{summary[key]}")
     if summary.get("training_seconds") is not None:
-        lines.append(f"  {'Training time:':<22}{format_duration(float(summary['training_seconds']))}")
+        lines.append(f"  {'Training time:':<24}{format_duration(float(summary['training_seconds']))}")
     if "quality" in summary:
         q = summary["quality"]
-        lines.append(f"  {'Quality (SWD):':<22}best {q['best']:.2f} at step {q['best_step']}, latest {q['latest']:.2f}")
+        where = f" at step {q['best_step']}, latest {q['latest']:.2f}" if "best_step" in q else " so far in its run"
+        lines.append(f"  {'Quality (SWD):':<24}best {q['best']:.2f}{where}")
     if summary.get("checkpoints") is not None:
-        lines.append(f"  {'Checkpoints:':<22}{', '.join(summary['checkpoints']) or 'none yet'}")
+        lines.append(f"  {'Checkpoints:':<24}{', '.join(summary['checkpoints']) or 'none yet'}")
     if summary.get("samples") is not None:
-        lines.append(f"  {'Sample grids:':<22}{summary['samples']}")
+        lines.append(f"  {'Sample grids:':<24}{summary['samples']}")
     print("\n".join(lines))
     return 0
 
