@@ -28,12 +28,13 @@ def test_torchrun_with_two_cpu_processes_writes_one_run(tmp_path):
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
 
     run = tmp_path / "run"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "tiny.json"]  # one run, nothing else written
+    context = result.stdout[-2000:] + result.stderr[-3000:]  # shown if an assertion below fails
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "tiny.json"], context  # one run, nothing else written
     stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
-    assert [s["step"] for s in stats] == [3, 6]  # one line per tick, not one per process
+    assert [s["step"] for s in stats] == [3, 6], context  # one line per tick, not one per process
     assert stats[-1]["images"] == 6 * 8  # the global batch, split over the two processes
     ckpt = load_checkpoint(run / "checkpoints" / "latest.pt")
     assert ckpt["step"] == 6
     assert "2 processes" in (run / "log.txt").read_text()
     # Progress is printed once, by rank 0.
-    assert result.stdout.count("Finished at step 6") == 1
+    assert result.stdout.count("Finished at step 6") == 1, context
