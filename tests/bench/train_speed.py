@@ -1,6 +1,6 @@
 """Engine speed against a plain, minimal PyTorch loop of the same DCGAN, in the same run.
 
-    python tests/bench/train_speed.py                  # 32 and 64 px, a few dozen steps each
+    python tests/bench/train_speed.py                  # 32, 64 and 128 px, a few dozen steps each
     python tests/bench/train_speed.py --resolutions 32 --steps 100
 
 Both sides train the same DCGAN (same width, latent size, batch, textbook loss, Adam
@@ -88,9 +88,46 @@ def engine_loop(images, resolution: int, steps: int, warmup: int, precision: str
     return steps * BATCH / (time.perf_counter() - start)
 
 
+def flops_per_image(resolution: int) -> float:
+    """FLOPs of one training step of the plain loop, per image (torch.utils.flop_counter).
+
+    Counts what the textbook step computes: D on reals and fakes (forward and backward),
+    G forward, and D forward plus the backward into G for the generator update.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    G = build_generator("dcgan", resolution=resolution, channels=3, z_dim=Z_DIM, width=WIDTH)
+    D = build_discriminator("dcgan", resolution=resolution, channels=3, width=WIDTH)
+    criterion = nn.BCEWithLogitsLoss()
+    real = torch.randn(BATCH, 3, resolution, resolution)
+    with FlopCounterMode(display=False) as counter:
+        ones, zeros = torch.ones(BATCH), torch.zeros(BATCH)
+        criterion(D(real), ones).backward()
+        fake = G(torch.randn(BATCH, Z_DIM))
+        criterion(D(fake.detach()), zeros).backward()
+        criterion(D(fake), ones).backward()
+    return counter.get_total_flops() / BATCH
+
+
+def peak_conv_flops(dtype: torch.dtype, seconds: float = 1.5) -> float:
+    """The machine's practical peak: a large channels-last 3x3 convolution, in FLOP/s."""
+    x = torch.randn(32, 256, 32, 32).to(memory_format=torch.channels_last)
+    conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(memory_format=torch.channels_last)
+    flops = 2 * 256 * 256 * 9 * 32 * 32 * 32
+    context = torch.autocast("cpu", dtype=dtype) if dtype != torch.float32 else torch.no_grad()
+    with torch.no_grad(), context:
+        for _ in range(3):
+            conv(x)
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            conv(x)
+            count += 1
+        return count * flops / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--resolutions", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--resolutions", type=int, nargs="+", default=[32, 64, 128])
     parser.add_argument("--steps", type=int, default=0, help="timed steps per run (default: scaled to resolution)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--images", type=int, default=1000)
@@ -101,6 +138,7 @@ def main() -> None:
     header = f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {'ratio fp32':>11} {'ratio best':>11}"
     print(header)
     print("-" * len(header))
+    rows = []
     for res in args.resolutions:
         steps = args.steps or max(10, int(60 * (32 / res) ** 2))
         images = make_demo_set("shapes", args.images, res, seed=0)
@@ -113,6 +151,21 @@ def main() -> None:
             f"{res:>4} {plain:>11.0f} {fp32:>12.0f} {fp32_cl:>9.0f} {bf16:>9.0f} {fp32 / plain:>11.2f} {best / plain:>11.2f}",
             flush=True,
         )
+        rows.append((res, plain, max(fp32, fp32_cl), bf16))
+
+    # Achieved FLOP/s against the machine's peak, measured now in the same precision.
+    peak32 = peak_conv_flops(torch.float32)
+    peak16 = peak_conv_flops(torch.bfloat16) if cpu_supports_bf16() else float("nan")
+    print(f"\npeak (channels-last 3x3 conv, 256 ch): fp32 {peak32 / 1e9:,.0f} GFLOP/s, bf16 {peak16 / 1e9:,.0f} GFLOP/s")
+    print(f"{'res':>4} {'GFLOP/img':>10} {'plain fp32':>16} {'engine fp32':>16} {'engine bf16':>16}")
+    for res, plain, fp32, bf16 in rows:
+        per_image = flops_per_image(res)
+
+        def share(rate: float, peak: float) -> str:
+            achieved = rate * per_image
+            return f"{achieved / 1e9:6.0f} ({achieved / peak:4.0%})" if rate == rate else "-"
+
+        print(f"{res:>4} {per_image / 1e9:>10.3f} {share(plain, peak32):>16} {share(fp32, peak32):>16} {share(bf16, peak16):>16}")
 
 
 if __name__ == "__main__":
