@@ -21,9 +21,10 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ganstudio.config import DataConfig  # noqa: E402
@@ -41,19 +42,9 @@ def engine_alone(config, images, seconds: float) -> float:
 
 
 def window_run(app, config_source: DataConfig, seconds: float, runs_dir: str):
-    from ganstudio.gui.app import create_main_window
+    from bench_window import open_window_ready_to_train, stop_and_close
 
-    os.environ["GANSTUDIO_RUNS_DIR"] = runs_dir
-    settings = QSettings(os.path.join(runs_dir, "settings.ini"), QSettings.IniFormat)
-    win = create_main_window(settings)
-    win.show()
-    win.data_state.set_choice(config_source)
-    deadline = time.time() + 60
-    while (win.data_state.images is None or win.probe.isRunning()) and time.time() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
-    win.train_page.minutes_spin.setValue(0)
-    config = win.train_page.build_config()
+    win, config = open_window_ready_to_train(app, config_source, runs_dir)
 
     lateness: list[float] = []
     clock = QElapsedTimer()
@@ -86,11 +77,7 @@ def window_run(app, config_source: DataConfig, seconds: float, runs_dir: str):
     QTimer.singleShot(3000, begin)
     app.exec()
     timer.stop()
-    win.stop_training()
-    while win.thread is not None:
-        app.processEvents()
-        time.sleep(0.01)
-    win.shutdown()
+    stop_and_close(app, win)
     win.deleteLater()
     return np.array(lateness), float(np.median(rates[1:] or rates)), config
 

@@ -21,8 +21,9 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ganstudio.config import DataConfig  # noqa: E402
@@ -45,21 +46,16 @@ def main() -> None:
     parser.add_argument("--resolution", type=int, default=32)
     args = parser.parse_args()
 
-    from ganstudio.gui.app import configure_application, create_main_window
+    from bench_window import open_window_ready_to_train, stop_and_close
+
+    from ganstudio.gui.app import configure_application
 
     app = QApplication.instance() or QApplication([])
     configure_application(app)
     with tempfile.TemporaryDirectory() as runs_dir:
-        os.environ["GANSTUDIO_RUNS_DIR"] = runs_dir
-        win = create_main_window(QSettings(os.path.join(runs_dir, "settings.ini"), QSettings.IniFormat))
-        win.show()
         choice = DataConfig(source=args.source, resolution=args.resolution)
-        win.data_state.set_choice(choice)
-        while win.data_state.images is None or win.probe.isRunning():
-            app.processEvents()
-            time.sleep(0.01)
-        win.train_page.minutes_spin.setValue(0)
-        win.start_training(win.train_page.build_config())
+        win, config = open_window_ready_to_train(app, choice, runs_dir)
+        win.start_training(config)
         win.tabs.setCurrentWidget(win.explore_page)  # the explorer follows training too
         samples = []
         started = time.time()
@@ -78,13 +74,9 @@ def main() -> None:
         QTimer.singleShot(5_000, sample)
         app.exec()
         timer.stop()
-        win.stop_training()
-        while win.thread is not None:
-            app.processEvents()
-            time.sleep(0.01)
         points = win.train_page.plots.point_count()
-        grids = win.train_page.samples.grids_in_memory() if hasattr(win.train_page.samples, "grids_in_memory") else "?"
-        win.shutdown()
+        grids = win.train_page.samples.grids_in_memory()
+        stop_and_close(app, win)
 
     first, last = samples[1] if len(samples) > 1 else samples[0], samples[-1]
     print(
