@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None, help="where to train (default: best available)")
     train.add_argument("--seed", type=_non_negative_int, help="random seed (default 0)")
     train.add_argument("--threads", type=_positive_int, help="CPU threads for training (default: all cores)")
+    train.add_argument(
+        "--compile", action="store_true", help="torch.compile the networks (slower start; can pay off on a GPU)"
+    )
     train.add_argument("--config", help="a config.json with every setting (as written into run folders)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     train.add_argument("--gray", action="store_true", help="train in grayscale")
@@ -222,6 +225,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         config.train.device = args.device
     if args.threads:
         config.train.threads = args.threads
+    if args.compile:
+        config.train.compile = True
     if args.gray:
         config.data.color = "gray"
     if args.fit:

@@ -5,6 +5,8 @@ Nothing here asserts a GPU: every query degrades to the CPU.
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 from dataclasses import dataclass
 
 import torch
@@ -43,7 +45,8 @@ def describe_device(device: torch.device) -> str:
         return torch.cuda.get_device_name(index)
     if device.type == "mps":
         return "Apple MPS"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    threads = torch.get_num_threads()
+    return f"CPU ({threads} thread{'' if threads == 1 else 's'})"
 
 
 def cpu_supports_bf16() -> bool:
@@ -88,3 +91,26 @@ def resolve_precision(request: str, device: torch.device) -> Precision:
     if request == "bf16" and device.type == "mps":
         request = "fp32"
     return _PRECISIONS[request]
+
+
+def compile_unavailable_reason(device: torch.device) -> str | None:
+    """Why `torch.compile` cannot run here, in plain words; None when it can.
+
+    Inductor builds C++ kernels for the CPU (it needs a C++ compiler) and Triton kernels
+    for NVIDIA GPUs (it needs the triton package); Apple MPS support is experimental.
+    """
+    try:
+        import torch._dynamo as dynamo
+
+        if not dynamo.is_dynamo_supported():
+            return "this Python version is not supported by torch.compile"
+    except Exception:  # an unusual torch build without the compiler stack
+        return "this PyTorch build has no compiler"
+    if device.type == "mps":
+        return "torch.compile is experimental on Apple MPS"
+    if device.type == "cuda" and importlib.util.find_spec("triton") is None:
+        return "the 'triton' package is not installed"
+    if device.type == "cpu" and not any(shutil.which(cxx) for cxx in ("g++", "c++", "clang++")):
+        return "no C++ compiler was found (install g++ or clang)"
+    return None
+

@@ -31,13 +31,13 @@ from .augment import AdaptiveAugment, diff_augment
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import RunConfig, parse_policy
 from .data import ImageBank
-from .device import Precision, pick_device, resolve_precision
+from .device import Precision, compile_unavailable_reason, pick_device, resolve_precision
 from .distributed import DistContext
 from .ema import ema_beta, make_ema_copy, update_ema
 from .export import make_grid, save_png
 from .latent import render, z_batch_from_seeds
 from .losses import d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
-from .metrics import QualityFigure, SlicedWasserstein
+from .metrics import QualityFigure, SlicedWasserstein, mean_pairwise_distance
 from .models import build_discriminator, build_generator
 from .runfolder import RunFolder
 
@@ -171,6 +171,9 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.G_train = DDP(self.G, device_ids=ids)
             self.D_train = DDP(self.D, device_ids=ids)
+        # The generator update runs D outside DDP: only G's gradients are needed there.
+        self.D_for_g: nn.Module = self.D
+        self.compiled = False
 
         # Randomness lives in our own generators so the run can be saved and resumed exactly.
         self.data_gen = torch.Generator(device=self.device)
@@ -196,6 +199,8 @@ class Trainer:
         self._metric: SlicedWasserstein | None = None
         self._real_spread: float | None = None
         self.skipped = list(skipped or [])
+        if cfg.train.compile:
+            self._compile_networks()
 
         grid_seeds = [cfg.train.seed * 100_003 + i for i in range(cfg.schedule.grid_images)]
         self.fixed_z = z_batch_from_seeds(grid_seeds, m.z_dim).to(self.device)
@@ -300,7 +305,7 @@ class Trainer:
         # kernels in the backward pass (only the input gradient is needed).
         self.D.requires_grad_(False)
         with self._autocast():
-            fake_logits_g = self.D(self._augment(fake_for_g))
+            fake_logits_g = self.D_for_g(self._augment(fake_for_g))
             loss_g = g_loss(kind, fake_logits_g.float())
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
@@ -358,6 +363,11 @@ class Trainer:
                         "try a smaller resolution, a narrower network or a smaller --batch."
                     ) from None
                 continue
+            except Exception as exc:
+                if not self.compiled:
+                    raise
+                self._stop_compiling(exc)  # a compiler failure is no reason to stop training
+                continue
             if tick_steps:
                 due = self.step_count - clock.steps_at_tick >= tick_steps
             else:
@@ -412,6 +422,33 @@ class Trainer:
         self._pending_events.append(message)
         log.warning(message)
         return True
+
+    def _compile_networks(self) -> None:
+        """Wrap the trained networks in torch.compile, or say in plain words why not."""
+        reason = compile_unavailable_reason(self.device)
+        if reason is not None:
+            message = f"Compiling the networks is not possible here ({reason}); training without it."
+            self._pending_events.append(message)
+            log.warning(message)
+            return
+        self.G_train = torch.compile(self.G_train)
+        self.D_train = torch.compile(self.D_train)
+        self.D_for_g = torch.compile(self.D)
+        self.compiled = True
+
+    def _stop_compiling(self, exc: BaseException) -> None:
+        """Go back to the plain networks after torch.compile failed; the weights are shared."""
+        self.G_train = self.G_train._orig_mod
+        self.D_train = self.D_train._orig_mod
+        self.D_for_g = self.D
+        self.compiled = False
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=True)
+        self.D.requires_grad_(True)
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        message = f"Compiling the networks failed ({type(exc).__name__}: {first_line}); carried on without it."
+        self._pending_events.append(message)
+        log.warning(message)
 
     def _limit_reached(self, elapsed: float) -> bool:
         t = self.config.train
@@ -589,10 +626,10 @@ class Trainer:
             images = self.bank.all_images()
             picker = np.random.default_rng(self.config.train.seed + 1)
             idx = picker.choice(len(images), size=min(len(images), len(samples)), replace=False)
-            self._real_spread = _mean_pairwise_distance(images[idx])
+            self._real_spread = mean_pairwise_distance(images[idx])
         if self._real_spread <= 0:
             return 1.0
-        return float(_mean_pairwise_distance(samples) / self._real_spread)
+        return float(mean_pairwise_distance(samples) / self._real_spread)
 
     def _measure_quality(self) -> QualityFigure | None:
         """Sliced Wasserstein distance between real images and EMA samples (rank 0 only)."""
@@ -805,14 +842,3 @@ def _optimizer_state_cpu(optimizer: torch.optim.Optimizer) -> dict[str, Any]:
         for k, s in sd["state"].items()
     }
     return {"state": state, "param_groups": copy.deepcopy(sd["param_groups"])}
-
-
-def _mean_pairwise_distance(images: np.ndarray) -> float:
-    """Mean RMS pixel distance over all pairs of images (uint8 NHWC), in 0..1 units."""
-    flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
-    if len(flat) < 2:
-        return 0.0
-    sq = (flat**2).sum(axis=1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * flat @ flat.T, 0.0)
-    n = len(flat)
-    return float(np.sqrt(d2 / flat.shape[1])[np.triu_indices(n, 1)].mean())

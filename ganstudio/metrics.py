@@ -37,7 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-__all__ = ["QualityFigure", "SlicedWasserstein"]
+__all__ = ["QualityFigure", "SlicedWasserstein", "mean_pairwise_distance"]
 
 _PATCH = 7  # descriptor side, from the paper
 _MIN_RES = 16  # coarsest pyramid level, from the paper
@@ -289,3 +289,18 @@ class SlicedWasserstein:
         return QualityFigure(
             swd=float(np.mean(per_level)), per_level=tuple(per_level), images=int(fake_images.shape[0])
         )
+
+
+def mean_pairwise_distance(images: np.ndarray) -> float:
+    """Mean RMS pixel distance over all pairs of images (uint8 NHWC), in 0..1 units.
+
+    Samples over reals of the same count gives a diversity ratio: near 1 the generator
+    varies as much as the data, towards 0 it draws one picture for every latent.
+    """
+    flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    if len(flat) < 2:
+        return 0.0
+    sq = (flat**2).sum(axis=1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * flat @ flat.T, 0.0)
+    n = len(flat)
+    return float(np.sqrt(d2 / flat.shape[1])[np.triu_indices(n, 1)].mean())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Sequence
 
@@ -63,7 +64,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_application(app)
     window = create_main_window()
     window.show()
+    if os.environ.get("GANSTUDIO_REPORT_STARTUP"):
+        _report_startup(window)
     return app.exec()
+
+
+def _report_startup(window) -> None:
+    """For tests/bench/startup.py: say on stdout when the window takes input and when torch is up."""
+    from PySide6.QtCore import QTimer
+
+    # A zero-delay timer fires on the event loop's first turn: the window is painted and answers clicks.
+    QTimer.singleShot(0, lambda: print("ganstudio-startup: window usable", flush=True))
+    window.probe.found.connect(lambda *_: print("ganstudio-startup: device known", flush=True))
 
 
 if __name__ == "__main__":

@@ -272,7 +272,9 @@ class MainWindow(QMainWindow):
         self.training.run_dir = run_dir
         self.training.config = config
         self.training.set_state("starting")
-        self.thread = TrainingThread(config, images.images, run_dir, resume=resume, parent=self)
+        self.thread = TrainingThread(
+            config, images.images, run_dir, resume=resume, threads=self.train_page.training_threads(), parent=self
+        )
         self.thread.started_training.connect(self._on_started)
         self.thread.report.connect(self._on_report)
         self.thread.failed.connect(self._on_failed)

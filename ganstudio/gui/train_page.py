@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..config import ARCHITECTURES, LOSSES, RunConfig
+from ..threads import cpu_cores
 from ..health import HealthMonitor, HealthWarning
 from ..presets import PRESETS, apply_preset, choose_preset
 from ..wording import format_duration
@@ -276,6 +277,24 @@ class TrainPage(QWidget):
         for label, value in PRECISION_CHOICES:
             self.precision_combo.addItem(label, value)
         add("Number format", self.precision_combo, "Lower-precision maths is faster on modern hardware.", "precisionCombo")
+        self.compile_check = QCheckBox("Compile the networks")
+        add(
+            "Compiler",
+            self.compile_check,
+            "torch.compile: the first minute is slower; can pay off on a GPU, rarely on a laptop CPU.",
+            "compileCheck",
+        )
+        cores = cpu_cores()
+        self.threads_spin = QSpinBox()
+        self.threads_spin.setRange(0, cores)
+        self.threads_spin.setSpecialValueText("automatic: all cores but one")
+        add(
+            "CPU threads",
+            self.threads_spin,
+            "Threads for training on the CPU. Automatic leaves one core to the window so it stays smooth; "
+            "all cores train faster but the window may stutter.",
+            "threadsSpin",
+        )
         self.flip_note = QCheckBox("Mirror images left-right (set on the Data page)")
         self.flip_note.setEnabled(False)
 
@@ -354,6 +373,7 @@ class TrainPage(QWidget):
             cfg.augment.policy = augment
         cfg.train.seed = self.seed_spin.value()
         cfg.train.precision = self.precision_combo.currentData()
+        cfg.train.compile = self.compile_check.isChecked()
         steps = self.steps_spin.value()
         cfg.train.steps = steps
         cfg.train.minutes = 0.0 if steps else float(self.minutes_spin.value())
@@ -369,9 +389,23 @@ class TrainPage(QWidget):
             self.minutes_spin.setValue(raw["minutes"])
         if isinstance(raw.get("seed"), int):
             self.seed_spin.setValue(raw["seed"])
+        if isinstance(raw.get("threads"), int):
+            self.threads_spin.setValue(raw["threads"])  # clamped to this machine's cores
 
     def save_settings(self) -> dict:
-        return {"preset": self.preset_combo.currentData(), "minutes": self.minutes_spin.value(), "seed": self.seed_spin.value()}
+        return {
+            "preset": self.preset_combo.currentData(),
+            "minutes": self.minutes_spin.value(),
+            "seed": self.seed_spin.value(),
+            "threads": self.threads_spin.value(),
+        }
+
+    def training_threads(self) -> int:
+        """CPU threads for the next training: the user's number, or 0 for all cores but one.
+
+        Not part of the run's settings: a run resumed on a server uses that machine's cores.
+        """
+        return self.threads_spin.value()
 
     # ------------------------------------------------------------------ actions
     def _on_start(self) -> None:

@@ -33,7 +33,7 @@ class TrainingThread(QThread):
         run_dir: str | Path,
         *,
         resume: bool = False,
-        threads: int = 0,
+        threads: int | None = None,
         parent=None,
     ) -> None:
         super().__init__(parent)
@@ -78,7 +78,13 @@ class TrainingThread(QThread):
             from ..engine import Trainer, TrainingError
             from ..runfolder import RunFolderError
 
-            if self._threads > 0:
+            from ..threads import remember_torch_default, training_threads_beside_window
+
+            # None: leave torch alone; 0: all cores but one, so the window stays smooth.
+            default = remember_torch_default(torch.get_num_threads())
+            if self._threads == 0:
+                torch.set_num_threads(training_threads_beside_window(default))
+            elif self._threads is not None and self._threads > 0:
                 torch.set_num_threads(self._threads)
             expected = (ConfigError, CheckpointError, DeviceError, RunFolderError, ValueError, OSError)
             try:

@@ -23,52 +23,32 @@ import torch
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from plain_dcgan import BATCH, WIDTH, Z_DIM, PlainDCGAN  # noqa: E402
 
 from ganstudio.config import RunConfig  # noqa: E402
 from ganstudio.data import make_demo_set  # noqa: E402
-from ganstudio.device import cpu_supports_bf16  # noqa: E402
+from ganstudio.device import compile_unavailable_reason, cpu_supports_bf16, resolve_precision  # noqa: E402
 from ganstudio.engine import Trainer  # noqa: E402
 from ganstudio.models import build_discriminator, build_generator  # noqa: E402
 
-WIDTH, Z_DIM, BATCH = 64, 100, 64
 
 
 def plain_loop(images, resolution: int, steps: int, warmup: int) -> float:
-    """The classic PyTorch DCGAN example loop; returns images/s over the timed steps."""
-    torch.manual_seed(0)
-    data = torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data), batch_size=BATCH, shuffle=True, drop_last=True)
-    G = build_generator("dcgan", resolution=resolution, channels=3, z_dim=Z_DIM, width=WIDTH)
-    D = build_discriminator("dcgan", resolution=resolution, channels=3, width=WIDTH)
-    criterion = nn.BCEWithLogitsLoss()
-    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    done, start = 0, None
-    while done < warmup + steps:
-        for (real,) in loader:
-            if done == warmup:
-                start = time.perf_counter()
-            if done == warmup + steps:
-                break
-            b = real.size(0)
-            ones, zeros = torch.ones(b), torch.zeros(b)
-            D.zero_grad()
-            err_real = criterion(D(real), ones)
-            err_real.backward()
-            fake = G(torch.randn(b, Z_DIM))
-            err_fake = criterion(D(fake.detach()), zeros)
-            err_fake.backward()
-            opt_d.step()
-            G.zero_grad()
-            err_g = criterion(D(fake), ones)
-            err_g.backward()
-            opt_g.step()
-            float(err_g.detach())  # the example prints losses every few steps; reading one back is its cost
-            done += 1
+    """The classic PyTorch DCGAN example loop (plain_dcgan.py); images/s over the timed steps."""
+    model = PlainDCGAN(images, width=WIDTH, z_dim=Z_DIM, batch=BATCH)
+    for _ in range(warmup):
+        model.step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        model.step()
     return steps * BATCH / (time.perf_counter() - start)
 
 
-def engine_loop(images, resolution: int, steps: int, warmup: int, precision: str, channels_last: bool) -> float:
+def engine_loop(
+    images, resolution: int, steps: int, warmup: int, precision: str, channels_last: bool, compile: bool = False
+) -> float:
     cfg = RunConfig()
     cfg.data.resolution = resolution
     cfg.data.flip = False
@@ -77,10 +57,11 @@ def engine_loop(images, resolution: int, steps: int, warmup: int, precision: str
     cfg.train.batch = BATCH
     cfg.train.precision = precision
     cfg.train.channels_last = channels_last
+    cfg.train.compile = compile
     cfg.train.steps = warmup + steps
     cfg.schedule.metric_seconds = 1e9
     trainer = Trainer(cfg.validate(), images, None, device="cpu")
-    for _ in range(warmup):
+    for _ in range(warmup + (3 if compile else 0)):  # compiling happens in the first steps
         trainer.step()
     start = time.perf_counter()
     for _ in trainer.run():
@@ -131,11 +112,22 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=0, help="timed steps per run (default: scaled to resolution)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile column (it compiles for 15-30 s)")
     args = parser.parse_args()
 
+    cpu = torch.device("cpu")
+    preset_precision = resolve_precision("auto", cpu).name  # what the presets use on this CPU
+    why_no_compile = "skipped" if args.no_compile else compile_unavailable_reason(cpu)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 kernels: {cpu_supports_bf16()}")
-    print(f"DCGAN width {WIDTH}, latent {Z_DIM}, batch {BATCH}, textbook loss; images/s (higher is better)\n")
-    header = f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {'ratio fp32':>11} {'ratio best':>11}"
+    print(f"DCGAN width {WIDTH}, latent {Z_DIM}, batch {BATCH}, textbook loss; images/s (higher is better)")
+    print(f"preset settings on this CPU: {preset_precision} autocast, channels-last, no compile")
+    if why_no_compile:
+        print(f"torch.compile column: {why_no_compile}")
+    print()
+    header = (
+        f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {'bf16+CL+compile':>16}"
+        f" {'preset':>7} {'preset/plain':>13}"
+    )
     print(header)
     print("-" * len(header))
     rows = []
@@ -146,9 +138,14 @@ def main() -> None:
         fp32 = engine_loop(images, res, steps, args.warmup, "fp32", False)
         fp32_cl = engine_loop(images, res, steps, args.warmup, "fp32", True)
         bf16 = engine_loop(images, res, steps, args.warmup, "bf16", True) if cpu_supports_bf16() else float("nan")
-        best = max(fp32, fp32_cl, bf16 if bf16 == bf16 else 0.0)
+        compiled = float("nan")
+        if not why_no_compile and cpu_supports_bf16():
+            compiled = engine_loop(images, res, steps, args.warmup, "bf16", True, compile=True)
+            torch._dynamo.reset()
+        preset = bf16 if preset_precision == "bf16" else fp32_cl
         print(
-            f"{res:>4} {plain:>11.0f} {fp32:>12.0f} {fp32_cl:>9.0f} {bf16:>9.0f} {fp32 / plain:>11.2f} {best / plain:>11.2f}",
+            f"{res:>4} {plain:>11.0f} {fp32:>12.0f} {fp32_cl:>9.0f} {bf16:>9.0f} {compiled:>16.0f}"
+            f" {preset:>7.0f} {preset / plain:>12.2f}x",
             flush=True,
         )
         rows.append((res, plain, max(fp32, fp32_cl), bf16))
@@ -157,7 +154,7 @@ def main() -> None:
     peak32 = peak_conv_flops(torch.float32)
     peak16 = peak_conv_flops(torch.bfloat16) if cpu_supports_bf16() else float("nan")
     print(f"\npeak (channels-last 3x3 conv, 256 ch): fp32 {peak32 / 1e9:,.0f} GFLOP/s, bf16 {peak16 / 1e9:,.0f} GFLOP/s")
-    print(f"{'res':>4} {'GFLOP/img':>10} {'plain fp32':>16} {'engine fp32':>16} {'engine bf16':>16}")
+    print(f"{'res':>4} {'GFLOP/img':>10} {'plain fp32':>16} {'engine fp32':>16} {'engine bf16':>16}   GFLOP/s (share of peak)")
     for res, plain, fp32, bf16 in rows:
         per_image = flops_per_image(res)
 

@@ -242,3 +242,33 @@ def test_closing_mid_scan_and_mid_export_leaves_no_thread_and_no_half_file(qtbot
         with Image.open(out) as gif:
             assert gif.n_frames > 1
     assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+
+
+def test_training_from_the_window_leaves_a_core_to_the_window_unless_told(window, qtbot, tmp_path):
+    from ganstudio import threads
+
+    _use_tiny_demo(window, qtbot)
+    spin = window.findChild(object, "threadsSpin")
+    assert spin.value() == 0 and spin.specialValueText() == "automatic: all cores but one"
+    start = window.findChild(object, "startButton")
+    stop = window.findChild(object, "stopButton")
+
+    def train_once() -> str:
+        qtbot.mouseClick(start, Qt.LeftButton)
+        qtbot.waitUntil(lambda: window.training.state == "running", timeout=30_000)
+        shown = window.device_label.text()
+        qtbot.mouseClick(stop, Qt.LeftButton)
+        qtbot.waitUntil(lambda: window.thread is None or not window.thread.isRunning(), timeout=30_000)
+        return shown
+
+    expected = threads.training_threads_beside_window(threads.remember_torch_default(1))
+    automatic = train_once()
+    assert automatic == f"CPU ({expected} thread{'' if expected == 1 else 's'})"
+    assert expected <= max(1, threads.cpu_cores() - 1)
+
+    spin.setValue(threads.cpu_cores())  # the user wants every core
+    qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)
+    every = train_once()
+    cores = threads.cpu_cores()
+    assert every == f"CPU ({cores} thread{'' if cores == 1 else 's'})"
+    assert window.train_page.save_settings()["threads"] == cores

@@ -1,0 +1,35 @@
+"""How many CPU threads training gets. No torch import: the window asks before torch loads."""
+
+from __future__ import annotations
+
+import os
+
+
+def cpu_cores() -> int:
+    """Cores this process may run on (the affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+_torch_default: int | None = None
+
+
+def remember_torch_default(current: int) -> int:
+    """torch's own thread count (its pick: usually the physical cores), taken before we change it."""
+    global _torch_default
+    if _torch_default is None:
+        _torch_default = int(current)
+    return _torch_default
+
+
+def training_threads_beside_window(torch_default: int, cores: int | None = None) -> int:
+    """CPU threads for training while the window is open: every core but one, at most torch's pick.
+
+    The spare core keeps the GUI thread from queueing behind the training threads, so
+    curves, sliders and buttons stay smooth (measured: tests/bench/gui_latency.py). torch's
+    default already leaves out hyper-threads, which only slow convolutions down.
+    """
+    cores = cpu_cores() if cores is None else int(cores)
+    return max(1, min(int(torch_default), cores - 1))

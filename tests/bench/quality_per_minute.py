@@ -1,0 +1,230 @@
+"""Quality per minute: what the Train button gives against the plain DCGAN example, same clock.
+
+    python tests/bench/quality_per_minute.py                        # 4 sets x 32 and 64 px, 3 min each side
+    python tests/bench/quality_per_minute.py --sets shapes --resolutions 32 --minutes 2
+    python tests/bench/quality_per_minute.py --grids /tmp/qpm        # also save the sample grids to look at
+
+For every image set and resolution both sides train for the same wall-clock time on the
+same images, one after the other (never at once: they would share the cores):
+
+* "GAN Studio": the preset `choose_preset` picks for the set on this device, with every
+  setting as the app and `ganstudio train` would use it, trained by the real `Trainer`.
+* "plain DCGAN": the classic PyTorch example loop (tests/bench/plain_dcgan.py): textbook
+  loss, Adam 2e-4 / (0.5, 0.999), batch 64, fp32.
+
+At each time mark the clock stops and both are measured the way the app measures a run:
+the multi-scale sliced Wasserstein distance (SWD x 1e3, lower is better) of 512 samples
+from fixed latents against 512 real images, normalised by the real set's statistics.
+GAN Studio is measured on the EMA generator the app shows; the example has no EMA and is
+measured on its generator. "spread" is the samples' mean pairwise distance over the real
+images': near 1 they vary like the data, towards 0 they collapse to a few pictures.
+"floor" is the SWD of 512 other real images: the figure a perfect generator would get.
+
+Sets: the three demo sets, and "glyphs": letters drawn by the fonts installed on this
+machine, written as PNG files and read back through the app's folder loader.
+
+Not a test: it prints figures to compare side by side. It takes
+(sets x resolutions x 2 x minutes) of training plus about 10 s per measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from font_glyphs import write_glyph_folder  # noqa: E402
+from plain_dcgan import PlainDCGAN  # noqa: E402
+
+from ganstudio.config import RunConfig  # noqa: E402
+from ganstudio.data import load_images  # noqa: E402
+from ganstudio.engine import Trainer  # noqa: E402
+from ganstudio.export import make_grid, save_png  # noqa: E402
+from ganstudio.latent import render, z_batch_from_seeds  # noqa: E402
+from ganstudio.metrics import SlicedWasserstein, mean_pairwise_distance  # noqa: E402
+from ganstudio.presets import apply_preset, choose_preset  # noqa: E402
+
+EVAL_IMAGES = 512
+SPREAD_IMAGES = 64
+EVAL_SEED_BASE = 7_000_000  # latents no side ever trains with
+
+
+@dataclass
+class Mark:
+    minutes: float  # training time actually spent when measured
+    steps: int
+    swd: float
+    spread: float
+
+
+class Contestant:
+    """One side of the comparison: something that steps and renders from fixed latents."""
+
+    name = ""
+
+    def step(self) -> None:
+        raise NotImplementedError
+
+    def samples(self, n: int) -> np.ndarray:
+        raise NotImplementedError
+
+    @property
+    def steps(self) -> int:
+        raise NotImplementedError
+
+
+class Studio(Contestant):
+    name = "GAN Studio"
+
+    def __init__(self, images: np.ndarray, source: str):
+        n = len(images)
+        config = RunConfig()
+        config.data.source = source
+        config.data.resolution = images.shape[1]
+        self.preset = choose_preset(n, "cpu")
+        self.config = apply_preset(config, self.preset, n_images=n)
+        self.trainer = Trainer(self.config, images, None, device="cpu")
+        self.describe = (
+            f"preset {self.preset}: {self.config.model.arch} width {self.config.model.width}, "
+            f"{self.config.loss.kind} loss, {self.trainer.precision.name}, batch {self.config.train.batch}, "
+            f"augment '{self.config.augment.policy or 'none'}', EMA"
+        )
+
+    def step(self) -> None:
+        self.trainer.step()
+        if len(self.trainer._stats) > 1000:  # run() drains these once per tick; we call step() alone
+            self.trainer._stats.clear()
+
+    def samples(self, n: int) -> np.ndarray:
+        z = z_batch_from_seeds(range(EVAL_SEED_BASE, EVAL_SEED_BASE + n), self.trainer.G.z_dim)
+        return render(self.trainer.G_ema, z)
+
+    @property
+    def steps(self) -> int:
+        return self.trainer.step_count
+
+
+class Plain(Contestant):
+    name = "plain DCGAN"
+
+    def __init__(self, images: np.ndarray):
+        self.model = PlainDCGAN(images)
+        self.describe = "the PyTorch example: dcgan width 64, textbook loss, fp32, batch 64, no EMA"
+
+    def step(self) -> None:
+        self.model.step()
+
+    def samples(self, n: int) -> np.ndarray:
+        z = z_batch_from_seeds(range(EVAL_SEED_BASE, EVAL_SEED_BASE + n), self.model.z_dim)
+        return self.model.samples(z)
+
+    @property
+    def steps(self) -> int:
+        return self.model.steps
+
+
+def time_marks(minutes: float) -> list[float]:
+    marks = [m for m in (0.5, 1, 2, 3, 5, 10, 15, 20, 30, 45, 60) if m < minutes - 1e-9]
+    return marks + [minutes]
+
+
+def race(contestant: Contestant, marks: list[float], judge, grids: Path | None, label: str) -> list[Mark]:
+    """Train until each mark (training time only: the clock stops while measuring)."""
+    results: list[Mark] = []
+    trained = 0.0
+    for mark in marks:
+        start = time.perf_counter()
+        while trained + (time.perf_counter() - start) < mark * 60:
+            contestant.step()
+        trained += time.perf_counter() - start
+        fakes = contestant.samples(EVAL_IMAGES)
+        swd, spread = judge(fakes)
+        results.append(Mark(trained / 60, contestant.steps, swd, spread))
+        print(f"    {contestant.name:<11} {trained / 60:5.2f} min  step {contestant.steps:>6}  SWD {swd:6.1f}  spread {spread:4.2f}", flush=True)
+        if grids is not None:
+            save_png(grids / f"{label}-{contestant.name.replace(' ', '-')}-{mark:g}min.png", make_grid(fakes[:36], cols=6), scale=2)
+    return results
+
+
+def compare(set_name: str, images: np.ndarray, source: str, minutes: float, grids: Path | None) -> bool:
+    res = images.shape[1]
+    picker = np.random.default_rng(0)
+    order = picker.permutation(len(images))
+    reference = images[order[:EVAL_IMAGES]] if len(images) >= EVAL_IMAGES else images[picker.choice(len(images), EVAL_IMAGES)]
+    others = images[order[EVAL_IMAGES : 2 * EVAL_IMAGES]] if len(images) >= 2 * EVAL_IMAGES else None
+    metric = SlicedWasserstein(reference, seed=0, normalize="real")
+    real_spread = mean_pairwise_distance(reference[:SPREAD_IMAGES])
+
+    def judge(fakes: np.ndarray) -> tuple[float, float]:
+        return metric(fakes).swd, mean_pairwise_distance(fakes[:SPREAD_IMAGES]) / real_spread
+
+    floor = f"{metric(others).swd:.1f}" if others is not None else "n/a (set under 1,024 images)"
+    print(f"\n== {set_name} at {res} px: {len(images)} images; floor (other real images) SWD {floor}", flush=True)
+    marks = time_marks(minutes)
+    label = f"{set_name}-{res}"
+    studio = Studio(images, source)
+    print(f"  GAN Studio : {studio.describe}")
+    plain_side = Plain(images)
+    print(f"  plain DCGAN: {plain_side.describe}", flush=True)
+    ours = race(studio, marks, judge, grids, label)
+    del studio
+    theirs = race(plain_side, marks, judge, grids, label)
+
+    print(f"  {'minutes':>7} {'GAN Studio':>11} {'plain DCGAN':>12} {'ratio':>6}   spread (ours / plain)")
+    wins = []
+    for mark, a, b in zip(marks, ours, theirs):
+        ratio = a.swd / b.swd
+        if mark >= 1:
+            wins.append(a.swd < 0.9 * b.swd and a.spread > 0.5)
+        print(f"  {mark:>7g} {a.swd:>11.1f} {b.swd:>12.1f} {ratio:>6.2f}   {a.spread:.2f} / {b.spread:.2f}")
+    clearly = all(wins)
+    print(f"  GAN Studio clearly better (SWD at least 10% lower, spread above 0.5) at every mark from 1 min: {'YES' if clearly else 'NO'}", flush=True)
+    return clearly
+
+
+def load_set(name: str, resolution: int, scratch: Path) -> tuple[np.ndarray, str]:
+    cache = scratch / "cache"
+    if name == "glyphs":
+        folder = scratch / "glyphs"
+        if not folder.is_dir() and write_glyph_folder(folder, 2000) == 0:
+            raise SystemExit("No fonts found on this machine for the glyphs set; leave it out with --sets.")
+        source = str(folder)
+    else:
+        source = f"demo:{name}"
+    loaded = load_images(source, resolution=resolution, cache_dir=cache)
+    return loaded.images, source
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", nargs="+", default=["shapes", "landscapes", "patterns", "glyphs"])
+    parser.add_argument("--resolutions", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--minutes", type=float, default=3.0, help="training time of each side (default 3)")
+    parser.add_argument("--grids", type=Path, help="save a 6x6 sample grid of each side at each mark here")
+    args = parser.parse_args()
+    if args.grids:
+        args.grids.mkdir(parents=True, exist_ok=True)
+
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.minutes:g} min of training per side")
+    verdicts = {}
+    with tempfile.TemporaryDirectory(prefix="ganstudio-qpm-") as tmp:
+        for res in args.resolutions:
+            for name in args.sets:
+                images, source = load_set(name, res, Path(tmp))
+                verdicts[f"{name} {res} px"] = compare(name, images, source, args.minutes, args.grids)
+    print("\nsummary: GAN Studio clearly better from 1 min on")
+    for key, ok in verdicts.items():
+        print(f"  {key:<18} {'yes' if ok else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
