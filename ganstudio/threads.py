@@ -27,9 +27,14 @@ def remember_torch_default(current: int) -> int:
 def training_threads_beside_window(torch_default: int, cores: int | None = None) -> int:
     """CPU threads for training while the window is open: every core but one, at most torch's pick.
 
-    The spare core keeps the GUI thread from queueing behind the training threads, so
-    curves, sliders and buttons stay smooth (measured: tests/bench/gui_latency.py). torch's
+    The spare core keeps the GUI thread from queueing behind the training threads. On a
+    machine with two cores or fewer a spare core would be half the machine, and there it
+    measured no smoother (tests/bench/gui_latency.py: p99 lateness 28 ms with one training
+    thread, 26 ms with two, at 11% fewer images/s), so training keeps every core; the GUI
+    thread gets its turns from the short interpreter switch interval instead. torch's
     default already leaves out hyper-threads, which only slow convolutions down.
     """
     cores = cpu_cores() if cores is None else int(cores)
+    if cores <= 2:
+        return max(1, int(torch_default))
     return max(1, min(int(torch_default), cores - 1))

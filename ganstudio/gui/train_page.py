@@ -287,12 +287,12 @@ class TrainPage(QWidget):
         cores = cpu_cores()
         self.threads_spin = QSpinBox()
         self.threads_spin.setRange(0, cores)
-        self.threads_spin.setSpecialValueText("automatic: all cores but one")
+        self.threads_spin.setSpecialValueText("automatic")
         add(
             "CPU threads",
             self.threads_spin,
-            "Threads for training on the CPU. Automatic leaves one core to the window so it stays smooth; "
-            "all cores train faster but the window may stutter.",
+            "Threads for training on the CPU. Automatic leaves one core to the window so it stays smooth "
+            "(on a machine with 4 or more cores); more threads train faster but the window may stutter.",
             "threadsSpin",
         )
         self.flip_note = QCheckBox("Mirror images left-right (set on the Data page)")
@@ -401,7 +401,7 @@ class TrainPage(QWidget):
         }
 
     def training_threads(self) -> int:
-        """CPU threads for the next training: the user's number, or 0 for all cores but one.
+        """CPU threads for the next training: the user's number, or 0 for automatic (see threads.py).
 
         Not part of the run's settings: a run resumed on a server uses that machine's cores.
         """

@@ -80,7 +80,7 @@ class TrainingThread(QThread):
 
             from ..threads import remember_torch_default, training_threads_beside_window
 
-            # None: leave torch alone; 0: all cores but one, so the window stays smooth.
+            # None: leave torch alone; 0: automatic (all cores but one where there are 4 or more).
             default = remember_torch_default(torch.get_num_threads())
             if self._threads == 0:
                 torch.set_num_threads(training_threads_beside_window(default))

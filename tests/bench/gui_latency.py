@@ -4,7 +4,7 @@
 
 1. The real main window training the app's default settings for --seconds, while a 10 ms
    QTimer records how late each timeout arrives: first with the app's automatic thread
-   count (all cores but one), then with every core.
+   count (all cores but one on 4+ cores), then with every core.
 2. The engine alone, no window: `Trainer.run()` with the same settings and torch's
    default threads, for --seconds.
 Prints the 50th/99th percentile lateness and images/s of each, against the engine alone.
@@ -47,7 +47,7 @@ def window_run(app, config_source: DataConfig, seconds: float, runs_dir: str, th
     from bench_window import open_window_ready_to_train, stop_and_close
 
     win, config = open_window_ready_to_train(app, config_source, runs_dir)
-    win.train_page.threads_spin.setValue(threads)  # 0: the app's default, all cores but one
+    win.train_page.threads_spin.setValue(threads)  # 0: the app's automatic choice
 
     lateness: list[float] = []
     clock = QElapsedTimer()
@@ -108,7 +108,7 @@ def main() -> None:
     choice = DataConfig(source=args.source, resolution=args.resolution)
     results = []
     with tempfile.TemporaryDirectory() as runs_dir:
-        # The app's default (all cores but one), then every core, then no window at all.
+        # The app's automatic choice, then every core, then no window at all.
         for label, threads in (("window, automatic threads", 0), ("window, every core", cpu_cores())):
             lateness, rate, config, used = window_run(app, choice, args.seconds, runs_dir, threads)
             results.append((f"{label} [{used}]", lateness, rate))

@@ -23,6 +23,10 @@ images': near 1 they vary like the data, towards 0 they collapse to a few pictur
 Sets: the three demo sets, and "glyphs": letters drawn by the fonts installed on this
 machine, written as PNG files and read back through the app's folder loader.
 
+Verdict per set: GAN Studio is "clearly better" when its SWD is at least 10% lower at every
+mark from 1 minute on, and it "collapsed" when its spread falls under half its best so far
+after 1 minute, or ends under 0.5.
+
 Not a test: it prints figures to compare side by side. It takes
 (sets x resolutions x 2 x minutes) of training plus about 10 s per measurement.
 """

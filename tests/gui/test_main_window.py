@@ -249,7 +249,7 @@ def test_training_from_the_window_leaves_a_core_to_the_window_unless_told(window
 
     _use_tiny_demo(window, qtbot)
     spin = window.findChild(object, "threadsSpin")
-    assert spin.value() == 0 and spin.specialValueText() == "automatic: all cores but one"
+    assert spin.value() == 0 and spin.specialValueText() == "automatic"
     start = window.findChild(object, "startButton")
     stop = window.findChild(object, "stopButton")
 
@@ -264,7 +264,7 @@ def test_training_from_the_window_leaves_a_core_to_the_window_unless_told(window
     expected = threads.training_threads_beside_window(threads.remember_torch_default(1))
     automatic = train_once()
     assert automatic == f"CPU ({expected} thread{'' if expected == 1 else 's'})"
-    assert expected <= max(1, threads.cpu_cores() - 1)
+    assert expected <= max(1, threads.cpu_cores() - 1) or threads.cpu_cores() <= 2
 
     spin.setValue(threads.cpu_cores())  # the user wants every core
     qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)

@@ -1,0 +1,69 @@
+"""Device and number-format choices: what a CPU-only machine does with GPU settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from tiny_runs import tiny_config
+from ganstudio import engine as engine_module
+from ganstudio.checkpoint import load_checkpoint
+from ganstudio.device import DeviceError, Precision, cpu_supports_bf16, describe_device, pick_device, resolve_precision
+from ganstudio.engine import Trainer
+
+
+def test_auto_precision_on_this_cpu_is_what_was_measured_fastest():
+    expected = "bf16" if cpu_supports_bf16() else "fp32"
+    assert resolve_precision("auto", torch.device("cpu")).name == expected
+
+
+@pytest.mark.parametrize(
+    "request_, device, expected, scaler",
+    [
+        ("fp16", "cpu", "fp32", False),  # fp16 autocast on a CPU is slow and needs loss scaling
+        ("bf16", "mps", "fp32", False),
+        ("fp16", "cuda", "fp16", True),  # older NVIDIA GPUs: fp16 with a gradient scaler
+        ("bf16", "cuda", "bf16", False),
+        ("fp32", "cuda", "fp32", False),
+    ],
+)
+def test_unsupported_number_formats_fall_back(request_, device, expected, scaler):
+    chosen = resolve_precision(request_, torch.device(device))
+    assert (chosen.name, chosen.needs_grad_scaler) == (expected, scaler)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_asking_for_a_gpu_that_is_not_there_says_so():
+    with pytest.raises(DeviceError, match="no NVIDIA GPU is usable here; try --device cpu"):
+        pick_device("cuda")
+    assert pick_device("auto").type in ("cpu", "mps")
+
+
+def test_a_run_asking_for_fp16_on_the_cpu_trains_in_fp32(tiny_images, tmp_path):
+    trainer = Trainer(tiny_config(train__precision="fp16", train__steps=4), tiny_images, tmp_path / "run", device="cpu")
+    reports = list(trainer.run())
+    assert trainer.precision.name == "fp32" and reports[-1].state == "finished"
+    assert "fp32 on cpu" in (tmp_path / "run" / "log.txt").read_text()
+
+
+def test_the_gpu_fp16_path_with_a_gradient_scaler_trains_on_the_cpu(tiny_images, tmp_path, monkeypatch):
+    """What an older NVIDIA GPU runs (fp16 autocast, scaled losses), exercised here on the CPU."""
+    fp16 = Precision("fp16", torch.float16, True)
+    monkeypatch.setattr(engine_module, "resolve_precision", lambda request, device: fp16)
+    trainer = Trainer(tiny_config(train__steps=6), tiny_images, tmp_path / "run", device="cpu")
+    assert trainer.scaler_d.is_enabled() and trainer.scaler_g.is_enabled()
+    reports = list(trainer.run())
+    assert reports[-1].state == "finished" and trainer.step_count == 6
+    rows = [json.loads(line) for line in (tmp_path / "run" / "stats.jsonl").read_text().splitlines()]
+    losses = [row["d_loss"] for row in rows if "d_loss" in row] + [row["g_loss"] for row in rows if "g_loss" in row]
+    assert losses and all(loss == loss and abs(loss) < 100 for loss in losses)  # finite: the scaler unscaled them
+    # The checkpoint carries the scalers' state, so a resume on the GPU continues exactly.
+    saved = load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")
+    assert saved["scaler_D"]["scale"] == trainer.scaler_d.get_scale() > 0
+
+
+def test_the_status_bar_names_the_cpu_and_its_threads():
+    threads = torch.get_num_threads()
+    assert describe_device(torch.device("cpu")) == f"CPU ({threads} thread{'' if threads == 1 else 's'})"
