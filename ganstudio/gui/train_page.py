@@ -229,6 +229,11 @@ class TrainPage(QWidget):
 
     def _build_advanced(self, form: QFormLayout) -> None:
         def add(label: str, widget: QWidget, tip: str, name: str) -> None:
+            if isinstance(widget, QComboBox):
+                # Long choices must not widen the panel past its edge (it has no sideways
+                # scroll bar): the box shrinks and shows the whole text in its list.
+                widget.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+                widget.setMinimumContentsLength(10)
             widget.setToolTip(tip)
             widget.setObjectName(name)
             widget.setAccessibleName(label)
@@ -277,9 +282,9 @@ class TrainPage(QWidget):
         for label, value in PRECISION_CHOICES:
             self.precision_combo.addItem(label, value)
         add("Number format", self.precision_combo, "Lower-precision maths is faster on modern hardware.", "precisionCombo")
-        self.compile_check = QCheckBox("Compile the networks")
+        self.compile_check = QCheckBox()  # no text: the label says it, and the panel stays narrow
         add(
-            "Compiler",
+            "Compile the networks",
             self.compile_check,
             "torch.compile: the first minute is slower; can pay off on a GPU, rarely on a laptop CPU.",
             "compileCheck",
