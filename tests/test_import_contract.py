@@ -73,3 +73,15 @@ def test_thread_files_cannot_touch_widgets():
         qt = {m for m in imported if m.startswith("PySide6")}
         assert qt <= {"PySide6.QtCore"}, f"{name} imports {qt}"
         assert not any(m.startswith("ganstudio.gui") and not m.endswith("state") for m in imported), name
+
+
+def test_building_the_window_does_not_wait_for_torch():
+    """torch takes about a second to import; the window must be usable before it has loaded
+    (a background probe loads it). Importing every GUI module must not pull it in."""
+    modules = sorted(
+        f"ganstudio.gui.{p.stem}" for p in (Path(ganstudio.__file__).parent / "gui").glob("*.py") if p.stem != "__main__"
+    )
+    code = "import sys\n" + "".join(f"import {m}\n" for m in modules) + "print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False", "a GUI module imports torch at import time"

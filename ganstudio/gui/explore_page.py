@@ -13,9 +13,9 @@ from __future__ import annotations
 import copy
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -41,14 +41,17 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..directions import Directions, find_directions
-from ..explorer_model import ExplorerModel, Look
-from ..latent import to_uint8, z_from_seed
 from .explore_variations import KeyframeChips, Section, VariationsGrid, chip_name
 from .explore_view import ExploreCanvas
 from .export_thread import ExportCancelled, ExportThread
 from .render_thread import RenderThread
 from .images import to_qimage
+
+if TYPE_CHECKING:  # torch loads in the background at start-up; the window must not wait for it
+    import torch
+
+    from ..directions import Directions
+    from ..explorer_model import ExplorerModel, Look
 
 EMPTY_TEXT = "Train a model or open a run to explore it — or try the bundled demo model"
 DIRECTIONS = 12  # sliders offered (fewer when the latent is smaller)
@@ -460,6 +463,7 @@ class ExplorePage(QWidget):
         generator = generator.to("cpu").eval().requires_grad_(False)
         z_dim = int(generator.z_dim)
         try:
+            from ..directions import find_directions
             directions = find_directions(generator, k=self._k)
         except ValueError:
             directions = None  # an architecture without a readable first layer: no sliders
@@ -470,6 +474,7 @@ class ExplorePage(QWidget):
         if same_space:
             self.model.set_directions(directions)
         else:
+            from ..explorer_model import ExplorerModel
             self.model = ExplorerModel(z_dim, directions)
             self.model.on_change.append(self._on_look)
             self._grid_looks = []
@@ -517,6 +522,7 @@ class ExplorePage(QWidget):
         # slider would make the picture jump (the strongest directions reorder as it learns).
         if not any(self.model.look.offsets) or self.directions is None:
             try:
+                from ..directions import find_directions
                 self.directions = find_directions(generator, k=self._k)
             except ValueError:
                 self.directions = None
@@ -692,6 +698,7 @@ class ExplorePage(QWidget):
     def _base_numbers(self, look: Look) -> np.ndarray:
         if look.base is not None:
             return np.asarray(look.base, np.float32)
+        from ..latent import z_from_seed
         return z_from_seed(look.seed, self.model.z_dim).numpy()
 
     def _sync_raw(self, look: Look) -> None:
@@ -845,6 +852,7 @@ class ExplorePage(QWidget):
         amount = self.amount_slider.value() / 100.0
         looks = self.model.variations(self.grid.count(), amount, seed=self._variation_seed)
         self._grid_looks = looks
+        import torch
         z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in looks])
         self._grid_id = self._new_id()
         self._grid_ids = {i for i in self._grid_ids if i > self._grid_id - 64} | {self._grid_id}
@@ -959,6 +967,8 @@ class ExplorePage(QWidget):
     def _render_now(self, latents: torch.Tensor) -> np.ndarray:
         """Render on the calling thread (small: one picture for a save). The generator is
         in eval mode and never trained, so reading it beside the render thread is safe."""
+        import torch
+        from ..latent import to_uint8
         with torch.inference_mode():
             return to_uint8(self.generator(latents))
 
@@ -1077,6 +1087,7 @@ class ExplorePage(QWidget):
         if self.model is None or not self._grid_looks:
             raise ValueError("there are no variations to save")
         smooth = self.smooth() if smooth is None else bool(smooth)
+        import torch
         z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in self._grid_looks])
         images = self._render_now(z)
         cols = 3
@@ -1138,6 +1149,7 @@ class ExplorePage(QWidget):
         path = Path(path)
         smooth = self.smooth() if smooth is None else bool(smooth)
         looks = self.model.walk(int(frames), spherical=self.spherical(), loop=bool(loop))
+        import torch
         z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in looks])
         generator = copy.deepcopy(self.generator)  # the export thread's own copy
         mp4 = path.suffix.lower() == ".mp4"
@@ -1148,6 +1160,8 @@ class ExplorePage(QWidget):
             for start in range(0, total, 16):
                 if cancelled():
                     raise ExportCancelled()
+                import torch
+                from ..latent import to_uint8
                 with torch.inference_mode():
                     chunk = to_uint8(generator(z[start : start + 16]))
                 for im in chunk:

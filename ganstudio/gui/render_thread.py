@@ -21,11 +21,13 @@ import logging
 import threading
 import time
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 from PySide6.QtCore import QThread, Signal
 
-from ..latent import to_uint8
+if TYPE_CHECKING:  # imported where used: the window is built before torch has loaded
+    import torch
 
 log = logging.getLogger("ganstudio.gui.render")
 
@@ -77,6 +79,8 @@ class RenderThread(QThread):
 
     def request(self, request_id: int, latents: torch.Tensor, lane: str = VIEW) -> None:
         """Render `latents` ((z_dim,) or (N, z_dim)); replaces any pending request of the lane."""
+        import torch
+
         z = torch.as_tensor(latents, dtype=torch.float32).detach()
         if z.ndim == 1:
             z = z.unsqueeze(0)
@@ -115,6 +119,10 @@ class RenderThread(QThread):
             return request_id, z, self._generator
 
     def run(self) -> None:  # noqa: D401 - QThread entry point
+        import torch
+
+        from ..latent import to_uint8
+
         if self._threads > 0:
             torch.set_num_threads(self._threads)
         while True:
