@@ -76,7 +76,8 @@ class TrainConfig:
     precision: str = "auto"  # auto picks what was measured fastest on the device
     channels_last: bool = True
     # torch.compile the networks: the first steps take 10-60 s longer. Off by default: on a
-    # 2-core CPU it measured from 10% slower to 15% faster (README); on a GPU it can pay off.
+    # 2-core CPU two runs measured from 10% slower to 52% faster once compiled (README), and
+    # compiling holds the GIL, so the window stutters meanwhile. Worth it for long runs.
     compile: bool = False
     device: str = "auto"
     threads: int = 0  # CPU threads for torch (0 = leave torch's default)

@@ -113,4 +113,3 @@ def compile_unavailable_reason(device: torch.device) -> str | None:
     if device.type == "cpu" and not any(shutil.which(cxx) for cxx in ("g++", "c++", "clang++")):
         return "no C++ compiler was found (install g++ or clang)"
     return None
-

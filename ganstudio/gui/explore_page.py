@@ -968,7 +968,9 @@ class ExplorePage(QWidget):
         """Render on the calling thread (small: one picture for a save). The generator is
         in eval mode and never trained, so reading it beside the render thread is safe."""
         import torch
+
         from ..latent import to_uint8
+
         with torch.inference_mode():
             return to_uint8(self.generator(latents))
 
@@ -1150,6 +1152,9 @@ class ExplorePage(QWidget):
         smooth = self.smooth() if smooth is None else bool(smooth)
         looks = self.model.walk(int(frames), spherical=self.spherical(), loop=bool(loop))
         import torch
+
+        from ..latent import to_uint8
+
         z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in looks])
         generator = copy.deepcopy(self.generator)  # the export thread's own copy
         mp4 = path.suffix.lower() == ".mp4"
@@ -1160,8 +1165,6 @@ class ExplorePage(QWidget):
             for start in range(0, total, 16):
                 if cancelled():
                     raise ExportCancelled()
-                import torch
-                from ..latent import to_uint8
                 with torch.inference_mode():
                     chunk = to_uint8(generator(z[start : start + 16]))
                 for im in chunk:

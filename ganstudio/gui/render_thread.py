@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-
 from typing import TYPE_CHECKING
 
 import numpy as np

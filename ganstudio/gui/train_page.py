@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..config import ARCHITECTURES, LOSSES, RunConfig
-from ..threads import cpu_cores
 from ..health import HealthMonitor, HealthWarning
 from ..presets import PRESETS, apply_preset, choose_preset
+from ..threads import cpu_cores
 from ..wording import format_duration
 from .plots import TrainingPlots
 from .sample_view import SampleTimeline

@@ -77,7 +77,6 @@ class TrainingThread(QThread):
             from ..device import DeviceError, describe_device
             from ..engine import Trainer, TrainingError
             from ..runfolder import RunFolderError
-
             from ..threads import remember_torch_default, training_threads_beside_window
 
             # None: leave torch alone; 0: automatic (all cores but one where there are 4 or more).
