@@ -1,13 +1,22 @@
 """Engine speed against a plain, minimal PyTorch loop of the same DCGAN, in the same run.
 
-    python tests/bench/train_speed.py                  # 32, 64 and 128 px, a few dozen steps each
-    python tests/bench/train_speed.py --resolutions 32 --steps 100
+    python tests/bench/train_speed.py                  # 32, 64 and 128 px, both model sizes
+    python tests/bench/train_speed.py --resolutions 32 --rounds 9 --no-compile
 
 Both sides train the same DCGAN (same width, latent size, batch, textbook loss, Adam
 2e-4 / 0.5) on the same images for the same number of steps, after the same warm-up.
 The plain loop is the classic DCGAN example: a DataLoader over float images, BCE on D's
 output, D's weight gradients computed in the G step. The engine runs its real `run()`
-loop, housekeeping included (ticks, the final sample grid and quality figure).
+loop, housekeeping included (ticks, the final sample grid of every run() call).
+
+Two models: "textbook" is the paper's DCGAN (width 64, latent 100), the yardstick the
+issue's figures use; "preset" is the network the Quick sketch preset actually trains on a
+CPU (width 32, latent 64), timed the same way against a plain loop of that network.
+
+A shared cloud machine drifts by 10-20% within a minute, so one long timing per column
+compares different moments. Every column is built once and then timed in short slices,
+taking turns (round 1: plain, fp32, ..., round 2: plain, fp32, ...); each figure is the
+median over the rounds, and the ratio is the median of the per-round ratios.
 
 Not a test: it prints figures to compare side by side. Speed depends on the machine.
 """
@@ -15,8 +24,10 @@ Not a test: it prints figures to compare side by side. Speed depends on the mach
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -32,44 +43,73 @@ from ganstudio.data import make_demo_set  # noqa: E402
 from ganstudio.device import compile_unavailable_reason, cpu_supports_bf16, resolve_precision  # noqa: E402
 from ganstudio.engine import Trainer  # noqa: E402
 from ganstudio.models import build_discriminator, build_generator  # noqa: E402
+from ganstudio.presets import get_preset  # noqa: E402
 
 
-
-def plain_loop(images, resolution: int, steps: int, warmup: int) -> float:
-    """The classic PyTorch DCGAN example loop (plain_dcgan.py); images/s over the timed steps."""
-    model = PlainDCGAN(images, width=WIDTH, z_dim=Z_DIM, batch=BATCH)
-    for _ in range(warmup):
-        model.step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        model.step()
-    return steps * BATCH / (time.perf_counter() - start)
+@dataclass(frozen=True)
+class ModelSize:
+    name: str
+    width: int
+    z_dim: int
 
 
-def engine_loop(
-    images, resolution: int, steps: int, warmup: int, precision: str, channels_last: bool, compile: bool = False
-) -> float:
-    cfg = RunConfig()
-    cfg.data.resolution = resolution
-    cfg.data.flip = False
-    cfg.model.arch, cfg.model.width, cfg.model.z_dim = "dcgan", WIDTH, Z_DIM
-    cfg.loss.kind = "ns"
-    cfg.train.batch = BATCH
-    cfg.train.precision = precision
-    cfg.train.channels_last = channels_last
-    cfg.train.compile = compile
-    cfg.train.steps = warmup + steps
-    cfg.schedule.metric_seconds = 1e9
-    trainer = Trainer(cfg.validate(), images, None, device="cpu")
-    for _ in range(warmup + (3 if compile else 0)):  # compiling happens in the first steps
-        trainer.step()
-    start = time.perf_counter()
-    for _ in trainer.run():
-        pass
-    return steps * BATCH / (time.perf_counter() - start)
+TEXTBOOK = ModelSize("textbook", WIDTH, Z_DIM)
+PRESET = ModelSize("preset", get_preset("quick-sketch").width, get_preset("quick-sketch").z_dim)
 
 
-def flops_per_image(resolution: int) -> float:
+class PlainSide:
+    """The classic PyTorch DCGAN example loop (plain_dcgan.py)."""
+
+    def __init__(self, images, model: ModelSize, warmup: int):
+        self.model = PlainDCGAN(images, width=model.width, z_dim=model.z_dim, batch=BATCH)
+        self.train(warmup)
+
+    def train(self, steps: int) -> float:
+        """Seconds for `steps` steps."""
+        start = time.perf_counter()
+        for _ in range(steps):
+            self.model.step()
+        return time.perf_counter() - start
+
+
+class EngineSide:
+    """The engine's real run() loop, with the given number format and memory layout."""
+
+    def __init__(self, images, model: ModelSize, warmup: int, precision: str, channels_last: bool, compile: bool = False):
+        cfg = RunConfig()
+        cfg.data.resolution = images.shape[1]
+        cfg.data.flip = False
+        cfg.model.arch, cfg.model.width, cfg.model.z_dim = "dcgan", model.width, model.z_dim
+        cfg.loss.kind = "ns"
+        cfg.train.batch = BATCH
+        cfg.train.precision = precision
+        cfg.train.channels_last = channels_last
+        cfg.train.compile = compile
+        cfg.schedule.metric_seconds = 1e9
+        self.trainer = Trainer(cfg.validate(), images, None, device="cpu")
+        for _ in range(warmup + (3 if compile else 0)):  # compiling happens in the first steps
+            self.trainer.step()
+        self.trainer._stats.clear()
+
+    def train(self, steps: int) -> float:
+        """Seconds for `steps` more steps of run(), its ticks and final sample grid included."""
+        self.trainer.config.train.steps = self.trainer.step_count + steps
+        start = time.perf_counter()
+        for _ in self.trainer.run():
+            pass
+        return time.perf_counter() - start
+
+
+def race(sides: dict[str, object], steps: int, rounds: int) -> dict[str, list[float]]:
+    """Images/s of every side in each round; the sides take turns so drift hits all alike."""
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, side in sides.items():
+            rates[name].append(steps * BATCH / side.train(steps))
+    return rates
+
+
+def flops_per_image(resolution: int, model: ModelSize) -> float:
     """FLOPs of one training step of the plain loop, per image (torch.utils.flop_counter).
 
     Counts what the textbook step computes: D on reals and fakes (forward and backward),
@@ -77,14 +117,14 @@ def flops_per_image(resolution: int) -> float:
     """
     from torch.utils.flop_counter import FlopCounterMode
 
-    G = build_generator("dcgan", resolution=resolution, channels=3, z_dim=Z_DIM, width=WIDTH)
-    D = build_discriminator("dcgan", resolution=resolution, channels=3, width=WIDTH)
+    G = build_generator("dcgan", resolution=resolution, channels=3, z_dim=model.z_dim, width=model.width)
+    D = build_discriminator("dcgan", resolution=resolution, channels=3, width=model.width)
     criterion = nn.BCEWithLogitsLoss()
     real = torch.randn(BATCH, 3, resolution, resolution)
     with FlopCounterMode(display=False) as counter:
         ones, zeros = torch.ones(BATCH), torch.zeros(BATCH)
         criterion(D(real), ones).backward()
-        fake = G(torch.randn(BATCH, Z_DIM))
+        fake = G(torch.randn(BATCH, model.z_dim))
         criterion(D(fake.detach()), zeros).backward()
         criterion(D(fake), ones).backward()
     return counter.get_total_flops() / BATCH
@@ -109,60 +149,80 @@ def peak_conv_flops(dtype: torch.dtype, seconds: float = 1.5) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--resolutions", type=int, nargs="+", default=[32, 64, 128])
-    parser.add_argument("--steps", type=int, default=0, help="timed steps per run (default: scaled to resolution)")
+    parser.add_argument("--models", nargs="+", choices=["textbook", "preset"], default=["textbook", "preset"])
+    parser.add_argument("--steps", type=int, default=0, help="steps per timed slice (default: about 1-2 s of work)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed slices per column, taken in turns (default 5)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--images", type=int, default=1000)
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile column (it compiles for 15-30 s)")
     args = parser.parse_args()
 
     cpu = torch.device("cpu")
+    bf16 = cpu_supports_bf16()
     preset_precision = resolve_precision("auto", cpu).name  # what the presets use on this CPU
+    preset_column = "bf16+CL" if preset_precision == "bf16" else "fp32+CL"
     why_no_compile = "skipped" if args.no_compile else compile_unavailable_reason(cpu)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 kernels: {cpu_supports_bf16()}")
-    print(f"DCGAN width {WIDTH}, latent {Z_DIM}, batch {BATCH}, textbook loss; images/s (higher is better)")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 kernels: {bf16}")
+    print(f"batch {BATCH}, textbook loss; images/s (higher is better), median of {args.rounds} slices taken in turns")
     print(f"preset settings on this CPU: {preset_precision} autocast, channels-last, no compile")
     if why_no_compile:
         print(f"torch.compile column: {why_no_compile}")
-    print()
-    header = (
-        f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {'bf16+CL+compile':>16}"
-        f" {'preset':>7} {'preset/plain':>13}"
-    )
-    print(header)
-    print("-" * len(header))
+    models = {"textbook": TEXTBOOK, "preset": PRESET}
     rows = []
-    for res in args.resolutions:
-        steps = args.steps or max(10, int(60 * (32 / res) ** 2))
-        images = make_demo_set("shapes", args.images, res, seed=0)
-        plain = plain_loop(images, res, steps, args.warmup)
-        fp32 = engine_loop(images, res, steps, args.warmup, "fp32", False)
-        fp32_cl = engine_loop(images, res, steps, args.warmup, "fp32", True)
-        bf16 = engine_loop(images, res, steps, args.warmup, "bf16", True) if cpu_supports_bf16() else float("nan")
-        compiled = float("nan")
-        if not why_no_compile and cpu_supports_bf16():
-            compiled = engine_loop(images, res, steps, args.warmup, "bf16", True, compile=True)
-            torch._dynamo.reset()
-        preset = bf16 if preset_precision == "bf16" else fp32_cl
-        print(
-            f"{res:>4} {plain:>11.0f} {fp32:>12.0f} {fp32_cl:>9.0f} {bf16:>9.0f} {compiled:>16.0f}"
-            f" {preset:>7.0f} {preset / plain:>12.2f}x",
-            flush=True,
+    for model_name in args.models:
+        model = models[model_name]
+        print(f"\n{model.name} DCGAN: width {model.width}, latent {model.z_dim}")
+        header = (
+            f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {'bf16+CL+compile':>16}"
+            f" {'preset':>7} {'preset/plain':>13} {'(range)':>13}"
         )
-        rows.append((res, plain, max(fp32, fp32_cl), bf16))
+        print(header)
+        print("-" * len(header))
+        for res in args.resolutions:
+            # About a second of plain-loop work per slice at width 64; narrower models run more steps.
+            steps = args.steps or max(2, int(16 * (32 / res) ** 2 * (WIDTH / model.width)))
+            images = make_demo_set("shapes", args.images, res, seed=0)
+            sides: dict[str, object] = {
+                "plain": PlainSide(images, model, args.warmup),
+                "fp32": EngineSide(images, model, args.warmup, "fp32", False),
+                "fp32+CL": EngineSide(images, model, args.warmup, "fp32", True),
+            }
+            if bf16:
+                sides["bf16+CL"] = EngineSide(images, model, args.warmup, "bf16", True)
+                if not why_no_compile:
+                    sides["compile"] = EngineSide(images, model, args.warmup, "bf16", True, compile=True)
+            rates = race(sides, steps, args.rounds)
+            median = {name: statistics.median(values) for name, values in rates.items()}
+            ratios = [p / q for p, q in zip(rates[preset_column], rates["plain"])]
+
+            def cell(name: str, width: int) -> str:
+                return f"{median[name]:>{width}.0f}" if name in median else f"{'-':>{width}}"
+
+            print(
+                f"{res:>4} {cell('plain', 11)} {cell('fp32', 12)} {cell('fp32+CL', 9)} {cell('bf16+CL', 9)} {cell('compile', 16)}"
+                f" {median[preset_column]:>7.0f} {statistics.median(ratios):>12.2f}x {min(ratios):>6.2f}-{max(ratios):.2f}x",
+                flush=True,
+            )
+            rows.append((model, res, median["plain"], max(median["fp32"], median["fp32+CL"]), median.get("bf16+CL", float("nan"))))
+            del sides
+            torch._dynamo.reset()
 
     # Achieved FLOP/s against the machine's peak, measured now in the same precision.
     peak32 = peak_conv_flops(torch.float32)
-    peak16 = peak_conv_flops(torch.bfloat16) if cpu_supports_bf16() else float("nan")
+    peak16 = peak_conv_flops(torch.bfloat16) if bf16 else float("nan")
     print(f"\npeak (channels-last 3x3 conv, 256 ch): fp32 {peak32 / 1e9:,.0f} GFLOP/s, bf16 {peak16 / 1e9:,.0f} GFLOP/s")
-    print(f"{'res':>4} {'GFLOP/img':>10} {'plain fp32':>16} {'engine fp32':>16} {'engine bf16':>16}   GFLOP/s (share of peak)")
-    for res, plain, fp32, bf16 in rows:
-        per_image = flops_per_image(res)
+    print(f"{'model':>9} {'res':>4} {'GFLOP/img':>10} {'plain fp32':>16} {'engine fp32':>16} {'engine bf16':>16}   GFLOP/s (share of peak)")
+    for model, res, plain, fp32, bf16_rate in rows:
+        per_image = flops_per_image(res, model)
 
         def share(rate: float, peak: float) -> str:
             achieved = rate * per_image
             return f"{achieved / 1e9:6.0f} ({achieved / peak:4.0%})" if rate == rate else "-"
 
-        print(f"{res:>4} {per_image / 1e9:>10.3f} {share(plain, peak32):>16} {share(fp32, peak32):>16} {share(bf16, peak16):>16}")
+        print(
+            f"{model.name:>9} {res:>4} {per_image / 1e9:>10.3f} {share(plain, peak32):>16} {share(fp32, peak32):>16}"
+            f" {share(bf16_rate, peak16):>16}"
+        )
 
 
 if __name__ == "__main__":
