@@ -76,8 +76,8 @@ class TrainConfig:
     precision: str = "auto"  # auto picks what was measured fastest on the device
     channels_last: bool = True
     # torch.compile the networks: the first steps take 10-60 s longer. Off by default: on a
-    # 2-core CPU two runs measured from 10% slower to 52% faster once compiled (README), and
-    # compiling holds the GIL, so the window stutters meanwhile. Worth it for long runs.
+    # 2-core CPU, timed in turns with eager bf16, it was no faster once compiled (0.93-1.04x,
+    # README), and compiling holds the GIL, so the window stutters meanwhile. Unmeasured on GPUs.
     compile: bool = False
     device: str = "auto"
     threads: int = 0  # CPU threads for torch (0 = leave torch's default)
