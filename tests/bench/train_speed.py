@@ -54,7 +54,8 @@ class ModelSize:
 
 
 TEXTBOOK = ModelSize("textbook", WIDTH, Z_DIM)
-PRESET = ModelSize("preset", get_preset("quick-sketch").width, get_preset("quick-sketch").z_dim)
+_QUICK_SKETCH = get_preset("quick-sketch")  # the CPU default (presets.choose_preset)
+PRESET = ModelSize("preset", _QUICK_SKETCH.width, _QUICK_SKETCH.z_dim)
 
 
 class PlainSide:
