@@ -168,7 +168,7 @@ def main() -> None:
     print(f"preset settings on this CPU: {preset_precision} autocast, channels-last, no compile")
     if why_no_compile:
         print(f"torch.compile column: {why_no_compile}")
-    models = {"textbook": TEXTBOOK, "preset": PRESET}
+    models = {size.name: size for size in (TEXTBOOK, PRESET)}
     rows = []
     for model_name in args.models:
         model = models[model_name]
