@@ -279,6 +279,7 @@ class _Canvas(pg.GraphicsLayoutWidget):
 
     mouseLeft = Signal()
     last_paint_seconds = 0.0
+    paint_count = 0  # paints so far (tests, benchmarks)
 
     def leaveEvent(self, event) -> None:
         super().leaveEvent(event)
@@ -288,6 +289,7 @@ class _Canvas(pg.GraphicsLayoutWidget):
         started = time.perf_counter()
         super().paintEvent(event)
         self.last_paint_seconds = time.perf_counter() - started
+        self.paint_count += 1
 
 
 class TrainingPlots(QWidget):
@@ -662,6 +664,10 @@ class TrainingPlots(QWidget):
             self._items[name + SMOOTH_SUFFIX].setData(steps[start:], smooth[start:])
             self._halos[name].setData(steps[start:], smooth[start:])
         self._items["quality"].setData(self._quality.view("step"), self._quality.view("quality"))
+        # Fit the autoranged axes now rather than inside the coming paint: pyqtgraph fits them
+        # while painting, and the new range then asks for a second full paint (two paints per
+        # redraw, measured; each one holds the GIL that the training thread needs).
+        self._canvas.scene().prepareForPaint()
         self._dirty = False
         self.redraw_count += 1
         self.last_redraw_seconds = time.perf_counter() - started

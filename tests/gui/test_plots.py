@@ -79,6 +79,20 @@ def test_a_burst_of_reports_costs_one_redraw(plots, qtbot):
     assert plots.redraw_count - before == 1
 
 
+def test_a_redraw_that_moves_the_axes_paints_once(plots, qtbot):
+    # Each paint holds the GIL the training thread needs: a redraw must cost one, even when
+    # the new points stretch both axes (pyqtgraph's fit-while-painting used to ask for two).
+    plots.append_report(make_report(1, np.linspace(1.0, 2.0, 50)))
+    plots.flush()
+    qtbot.wait(200)
+    before = plots._canvas.paint_count
+    plots.append_report(make_report(51, np.linspace(5.0, 9.0, 50)))
+    plots.flush()
+    qtbot.wait(300)
+    assert plots._canvas.paint_count - before == 1
+    assert plots._loss_plot.viewRange()[0][1] >= 100 and plots._loss_plot.viewRange()[1][1] >= 9
+
+
 def test_overlapping_report_replaces_the_overlap(plots):
     plots.append_report(make_report(1, [1.0, 1.0, 1.0, 1.0]))
     plots.append_report(make_report(3, [5.0, 5.0]))  # a rollback the widget was not told about
