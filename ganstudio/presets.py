@@ -93,6 +93,11 @@ PRESETS: dict[str, Preset] = {
 # Below this many images a discriminator memorises the set: augment everything it sees
 # (DiffAugment, Zhao et al. 2020, shows the gain is largest for a few hundred images).
 SMALL_SET = 2_000
+# Up to this many, a run of minutes still shows D every image dozens of times and it starts
+# memorising too: Quick sketch on 2,000 glyph images got steadily worse after ~1,500 steps
+# (~50 passes over the set), its papers turning pure white. Shifting alone stops that
+# (tests/bench/quality_per_minute.py) without the colour casts colour jitter can leave.
+MEDIUM_SET = 10_000
 
 
 def preset_names() -> list[str]:
@@ -136,6 +141,10 @@ def apply_preset(config: RunConfig, key: str, *, n_images: int, set_resolution: 
     if n_images < SMALL_SET:
         # Colour and translation suit every set; cutout helps the residual D most.
         out.augment.policy = "color,translation,cutout" if preset.arch == "resnet" else "color,translation"
+        out.augment.probability = 1.0
+        out.augment.adaptive = False
+    elif n_images < MEDIUM_SET:
+        out.augment.policy = "translation"
         out.augment.probability = 1.0
         out.augment.adaptive = False
     else:

@@ -149,8 +149,12 @@ def test_presets_suit_the_device_and_the_data_size():
     assert choose_preset(500, "cuda") == "balanced"
     assert choose_preset(50_000, "cuda") == "quality"
     small = apply_preset(RunConfig(), "balanced", n_images=300)
+    medium = apply_preset(RunConfig(), "quick-sketch", n_images=2_000)
     large = apply_preset(RunConfig(), "balanced", n_images=20_000)
-    assert small.augment.policy and not large.augment.policy
+    assert "color" in small.augment.policy and "translation" in small.augment.policy
+    # A few thousand images: shifted only (colour jitter left casts there), always.
+    assert medium.augment.policy == "translation" and medium.augment.probability == 1.0
+    assert not large.augment.policy
     assert small.model.arch == "resnet" and small.loss.kind == "hinge"
     assert get_preset("Quick sketch").key == "quick-sketch"
     with pytest.raises(ConfigError, match="Unknown preset"):

@@ -38,6 +38,7 @@ from .state import DataState, TrainingState
 AUGMENT_CHOICES = [
     ("Automatic (by data-set size)", None),
     ("None", ""),
+    ("Shift", "translation"),
     ("Colour + shift", "color,translation"),
     ("Colour + shift + cutout", "color,translation,cutout"),
 ]
@@ -350,6 +351,9 @@ class TrainPage(QWidget):
             self.width_spin.setValue(cfg.model.width)
             self.ema_spin.setValue(cfg.train.ema_half_life_images)
             self._set_combo(self.augment_combo, None)
+            # Say what "automatic" means for this set, so nobody has to guess the threshold.
+            chosen = next((label for label, value in AUGMENT_CHOICES if value == cfg.augment.policy), cfg.augment.policy)
+            self.augment_combo.setItemText(0, f"Automatic: {chosen.lower()}")
         finally:
             self._filling = False
 

@@ -272,3 +272,18 @@ def test_training_from_the_window_leaves_a_core_to_the_window_unless_told(window
     cores = threads.cpu_cores()
     assert every == f"CPU ({cores} thread{'' if cores == 1 else 's'})"
     assert window.train_page.save_settings()["threads"] == cores
+
+
+def test_automatic_augmentation_says_what_it_picked_for_the_set(window, qtbot):
+    page = window.train_page
+    combo = window.findChild(object, "augmentCombo")
+    for spec, text, policy in (
+        ("demo:shapes:48", "Automatic: colour + shift", "color,translation"),
+        ("demo:shapes:3000", "Automatic: shift", "translation"),
+    ):
+        count = int(spec.rsplit(":", 1)[1])
+        window.data_state.set_choice(DataConfig(source=spec, resolution=16))
+        qtbot.waitUntil(lambda: window.data_state.images is not None and window.data_state.images.count == count, timeout=60_000)
+        qtbot.waitUntil(lambda: combo.itemText(0) == text, timeout=5_000)
+        assert combo.currentIndex() == 0
+        assert page.build_config().augment.policy == policy
