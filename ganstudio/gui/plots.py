@@ -318,6 +318,8 @@ class TrainingPlots(QWidget):
         self._dirty = False
         self._hover_step: float | None = None
         self._theme = ""
+        self._readout_parts: list[tuple[str | None, str, str]] = []
+        self._readout_plain = self._readout_shown = ""
 
         self._build_ui()
         self._timer = QTimer(self)
@@ -736,32 +738,67 @@ class TrainingPlots(QWidget):
             step = float(self._cols.data["step"][n - 1]) if n else float(self._quality.data["step"][self._quality.n - 1])
         p = PALETTES[self._theme or "dark"]
         head = f"Step {int(step):,}"
-        rich, plain = [f"<b>{head}</b>"], [head]
+        # Each part: (colour, full text, short text). The short one leaves out this step's own
+        # value, for when the full line does not fit the panel (see _fit_readout).
+        parts: list[tuple[str | None, str, str]] = [(None, head, head)]
         if index is not None:
             for name in STEP_SERIES:
                 raw_item, smooth_item = self._items[name], self._items[name + SMOOTH_SUFFIX]
                 if not smooth_item.isVisible():
                     continue
                 avg = float(self._cols.data[name + SMOOTH_SUFFIX][index])
-                text = f"{LABELS[name]} {_fmt(avg)}"
+                short = f"{LABELS[name]} {_fmt(avg)}"
+                full = short
                 if raw_item.isVisible():
-                    text += f" ({_fmt(float(self._cols.data[name][index]))})"
-                rich.append(f"<span style='color:{p[name]}'>{_html(text)}</span>")
-                plain.append(text)
+                    full += f" ({_fmt(float(self._cols.data[name][index]))})"
+                parts.append((p[name], full, short))
         qn = int(np.searchsorted(self._quality.view("step"), step, side="right"))
         if qn and self._items["quality"].isVisible():
             q_step = int(self._quality.data["step"][qn - 1])
             text = f"SWD {_fmt(float(self._quality.data['quality'][qn - 1]))}"
             if q_step != int(step):
                 text += f" at {q_step:,}"
-            rich.append(f"<span style='color:{p['quality']}'>{_html(text)}</span>")
-            plain.append(text)
-        self._set_readout("&nbsp;&nbsp;".join(rich), "  ".join(plain))
+            parts.append((p["quality"], text, text))
+        self._readout_parts = parts
+        self._readout_plain = "  ".join(full for _, full, _ in parts)
+        self._fit_readout()
 
     def _set_readout(self, rich: str, plain: str) -> None:
+        self._readout_parts = []
         self._readout.setText(rich)
         self._readout.setToolTip("Smoothed value, with this step's own value in brackets")
-        self._readout_plain = plain
+        self._readout_plain = self._readout_shown = plain
+
+    def _fit_readout(self) -> None:
+        """Show as much of the readout as fits on one line: every value with this step's own
+        in brackets; else the smoothed values only; else the first few. Never a cut-off word."""
+        parts = self._readout_parts
+        if not parts:
+            return
+        metrics = self._readout.fontMetrics()
+        room = self._readout.width() - 4
+        candidates = [[full for _, full, _ in parts]]
+        candidates += [[short for _, _, short in parts[:k]] for k in range(len(parts), 0, -1)]
+        for texts in candidates:
+            # Bold head and the gaps: measure generously rather than clip the last letters.
+            if metrics.horizontalAdvance("  ".join(texts)) * 1.08 <= room:
+                break
+        rich = [f"<b>{_html(texts[0])}</b>"]
+        rich += [f"<span style='color:{colour}'>{_html(text)}</span>" for (colour, _, _), text in zip(parts[1:], texts[1:])]
+        self._readout.setText("&nbsp;&nbsp;".join(rich))
+        self._readout.setToolTip(
+            "Smoothed value, with this step's own value in brackets"
+            + ("" if texts is candidates[0] else f"\n{self._readout_plain}")
+        )
+        self._readout_shown = "  ".join(texts)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_readout()  # the layout has already given the readout its new width
+
+    def shown_readout(self) -> str:
+        """The readout as it is shown right now, as plain text (tests)."""
+        return self._readout_shown
 
     def hover_text(self) -> str:
         """The readout as plain text (tests, accessibility)."""

@@ -219,6 +219,28 @@ def test_hover_over_a_point_shows_its_step_and_values(plots, qtbot):
     assert "Step 5,000" in plots.hover_text()
 
 
+def test_the_readout_fits_a_narrow_panel_without_cutting_a_word(plots, qtbot):
+    plots.append_report(make_report(1, [0.661, 0.662], g_loss=[2.631, 2.632], swd=41.5))
+    plots.flush()
+    full = plots.hover_text()
+    assert "(2.63)" in full and "SWD 41.5" in full
+    assert plots.shown_readout() == full  # 900 px: everything fits
+
+    readout = plots.findChild(object, "plotReadout")
+    for width, must_show in ((560, "G loss"), (330, "Step 2")):
+        plots.resize(width, 600)
+        qtbot.waitUntil(lambda: plots.shown_readout() != full, timeout=2000)
+        shown = plots.shown_readout()
+        assert must_show in shown and " (" not in shown  # this step's own values go first
+        assert readout.fontMetrics().horizontalAdvance(shown) <= readout.width()
+        # Whole values from the start of the line, never a word cut in half.
+        smoothed_only = [part.split(" (")[0] for part in full.split("  ")]
+        assert shown.split("  ") == smoothed_only[: len(shown.split("  "))]
+        assert full in readout.toolTip()  # the whole line is one hover away
+    plots.resize(900, 600)
+    qtbot.waitUntil(lambda: plots.shown_readout() == full, timeout=2000)
+
+
 def test_reset_view_brings_back_the_whole_run(plots, qtbot):
     plots.load_history(np.arange(1, 1001), np.ones(1000), np.ones(1000), [0.5] * 1000, [0.5] * 1000, [], [])
     loss_plot = plots.plot_items()[0]
