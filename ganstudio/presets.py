@@ -141,12 +141,11 @@ def apply_preset(config: RunConfig, key: str, *, n_images: int, set_resolution: 
     if n_images < SMALL_SET:
         # Colour and translation suit every set; cutout helps the residual D most.
         out.augment.policy = "color,translation,cutout" if preset.arch == "resnet" else "color,translation"
-        out.augment.probability = 1.0
-        out.augment.adaptive = False
     elif n_images < MEDIUM_SET:
         out.augment.policy = "translation"
-        out.augment.probability = 1.0
-        out.augment.adaptive = False
     else:
         out.augment.policy = ""
+    if out.augment.policy:
+        out.augment.probability = 1.0
+        out.augment.adaptive = False
     return out.validate()

@@ -37,6 +37,7 @@ import pyqtgraph as pg
 STEP_SERIES = ("d_loss", "g_loss", "d_real", "d_fake")
 SMOOTH_SUFFIX = "_smooth"
 MAX_POINTS = 1 << 20  # per series; ~40 MB for all columns at the cap
+READOUT_TIP = "Smoothed value, with this step's own value in brackets"
 REDRAW_MS = 400  # at most ~2.5 redraws a second: live enough, and each paint of three plots costs ~20 ms
 REDRAW_BUDGET = 0.1  # a slow redraw stretches the interval so drawing stays under ~10% of the GUI thread
 MIN_TAU = 8.0  # steps; shorter would barely smooth per-step noise
@@ -766,7 +767,7 @@ class TrainingPlots(QWidget):
     def _set_readout(self, rich: str, plain: str) -> None:
         self._readout_parts = []
         self._readout.setText(rich)
-        self._readout.setToolTip("Smoothed value, with this step's own value in brackets")
+        self._readout.setToolTip(READOUT_TIP)
         self._readout_plain = self._readout_shown = plain
 
     def _fit_readout(self) -> None:
@@ -787,7 +788,7 @@ class TrainingPlots(QWidget):
         rich += [f"<span style='color:{colour}'>{_html(text)}</span>" for (colour, _, _), text in zip(parts[1:], texts[1:])]
         self._readout.setText("&nbsp;&nbsp;".join(rich))
         self._readout.setToolTip(
-            "Smoothed value, with this step's own value in brackets"
+            READOUT_TIP
             + ("" if texts is candidates[0] else f"\n{self._readout_plain}")
         )
         self._readout_shown = "  ".join(texts)
