@@ -3,6 +3,7 @@
     python tests/bench/quality_per_minute.py                        # 4 sets x 32 and 64 px, 3 min each side
     python tests/bench/quality_per_minute.py --sets shapes --resolutions 32 --minutes 2
     python tests/bench/quality_per_minute.py --grids /tmp/qpm        # also save the sample grids to look at
+    python tests/bench/quality_per_minute.py --sets shapes --override train.batch=128 --no-plain   # tune a preset
 
 For every image set and resolution both sides train for the same wall-clock time on the
 same images, one after the other (never at once: they would share the cores):
@@ -34,6 +35,7 @@ Not a test: it prints figures to compare side by side. It takes
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -89,19 +91,41 @@ class Contestant:
 class Studio(Contestant):
     name = "GAN Studio"
 
-    def __init__(self, images: np.ndarray, source: str):
+    def __init__(self, images: np.ndarray, source: str, overrides: dict[str, dict] | None = None):
         n = len(images)
         config = RunConfig()
         config.data.source = source
         config.data.resolution = images.shape[1]
         self.preset = choose_preset(n, "cpu")
-        self.config = apply_preset(config, self.preset, n_images=n)
+        self.config = with_overrides(apply_preset(config, self.preset, n_images=n), overrides or {})
         self.trainer = Trainer(self.config, images, None, device="cpu")
         self.describe = (
             f"preset {self.preset}: {self.config.model.arch} width {self.config.model.width}, "
             f"{self.config.loss.kind} loss, {self.trainer.precision.name}, batch {self.config.train.batch}, "
             f"augment '{self.config.augment.policy or 'none'}', EMA"
+            + (f"; overridden: {json.dumps(overrides)}" if overrides else "")
         )
+
+
+def parse_override(text: str) -> tuple[str, str, object]:
+    """'train.batch=128' -> ('train', 'batch', 128); the value is JSON where it parses, else text."""
+    key, sep, raw = text.partition("=")
+    section, dot, name = key.partition(".")
+    if not sep or not dot:
+        raise argparse.ArgumentTypeError(f"expected SECTION.KEY=VALUE, e.g. train.batch=128 (got '{text}')")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return section, name, value
+
+
+def with_overrides(config: RunConfig, overrides: dict[str, dict]) -> RunConfig:
+    """The preset's config with some settings replaced, validated like a config file."""
+    raw = config.to_dict()
+    for section, values in overrides.items():
+        raw.setdefault(section, {}).update(values)
+    return RunConfig.from_dict(raw)
 
     def step(self) -> None:
         self.trainer.step()
@@ -160,7 +184,14 @@ def race(contestant: Contestant, marks: list[float], judge, grids: Path | None, 
 
 
 def compare(
-    set_name: str, images: np.ndarray, extra: np.ndarray | None, source: str, minutes: float, grids: Path | None
+    set_name: str,
+    images: np.ndarray,
+    extra: np.ndarray | None,
+    source: str,
+    minutes: float,
+    grids: Path | None,
+    overrides: dict[str, dict] | None = None,
+    with_plain: bool = True,
 ) -> bool:
     res = images.shape[1]
     picker = np.random.default_rng(0)
@@ -178,12 +209,14 @@ def compare(
     print(f"\n== {set_name} at {res} px: {len(images)} images; floor (other real images) SWD {floor}", flush=True)
     marks = time_marks(minutes)
     label = f"{set_name}-{res}"
-    studio = Studio(images, source)
-    print(f"  GAN Studio : {studio.describe}")
-    plain_side = Plain(images)
-    print(f"  plain DCGAN: {plain_side.describe}", flush=True)
+    studio = Studio(images, source, overrides)
+    print(f"  GAN Studio : {studio.describe}", flush=True)
     ours = race(studio, marks, judge, grids, label)
     del studio
+    if not with_plain:
+        return False
+    plain_side = Plain(images)
+    print(f"  plain DCGAN: {plain_side.describe}", flush=True)
     theirs = race(plain_side, marks, judge, grids, label)
 
     print(f"  {'minutes':>7} {'GAN Studio':>11} {'plain DCGAN':>12} {'ratio':>6}   spread (ours / plain)")
@@ -224,7 +257,19 @@ def main() -> None:
     parser.add_argument("--resolutions", type=int, nargs="+", default=[32, 64])
     parser.add_argument("--minutes", type=float, default=3.0, help="training time of each side (default 3)")
     parser.add_argument("--grids", type=Path, help="save a 6x6 sample grid of each side at each mark here")
+    parser.add_argument(
+        "--override",
+        type=parse_override,
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="change one of the preset's settings, as in a config.json (repeatable), to tune it with these figures",
+    )
+    parser.add_argument("--no-plain", action="store_true", help="train only GAN Studio's side (no verdict)")
     args = parser.parse_args()
+    overrides: dict[str, dict] = {}
+    for section, name, value in args.override:
+        overrides.setdefault(section, {})[name] = value
     if args.grids:
         args.grids.mkdir(parents=True, exist_ok=True)
 
@@ -234,7 +279,11 @@ def main() -> None:
         for res in args.resolutions:
             for name in args.sets:
                 images, extra, source = load_set(name, res, Path(tmp))
-                verdicts[f"{name} {res} px"] = compare(name, images, extra, source, args.minutes, args.grids)
+                verdicts[f"{name} {res} px"] = compare(
+                    name, images, extra, source, args.minutes, args.grids, overrides, not args.no_plain
+                )
+    if args.no_plain:
+        return
     print("\nsummary: GAN Studio clearly better from 1 min on, without collapsing")
     for key, ok in verdicts.items():
         print(f"  {key:<18} {'yes' if ok else 'NO'}")
