@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from font_glyphs import write_glyph_folder  # noqa: E402
 from plain_dcgan import PlainDCGAN  # noqa: E402
 
-from ganstudio.config import RunConfig  # noqa: E402
+from ganstudio.config import ConfigError, RunConfig  # noqa: E402
 from ganstudio.data import load_images, make_demo_set  # noqa: E402
 from ganstudio.engine import Trainer  # noqa: E402
 from ganstudio.export import make_grid, save_png  # noqa: E402
@@ -88,25 +88,6 @@ class Contestant:
         raise NotImplementedError
 
 
-class Studio(Contestant):
-    name = "GAN Studio"
-
-    def __init__(self, images: np.ndarray, source: str, overrides: dict[str, dict] | None = None):
-        n = len(images)
-        config = RunConfig()
-        config.data.source = source
-        config.data.resolution = images.shape[1]
-        self.preset = choose_preset(n, "cpu")
-        self.config = with_overrides(apply_preset(config, self.preset, n_images=n), overrides or {})
-        self.trainer = Trainer(self.config, images, None, device="cpu")
-        self.describe = (
-            f"preset {self.preset}: {self.config.model.arch} width {self.config.model.width}, "
-            f"{self.config.loss.kind} loss, {self.trainer.precision.name}, batch {self.config.train.batch}, "
-            f"augment '{self.config.augment.policy or 'none'}', EMA"
-            + (f"; overridden: {json.dumps(overrides)}" if overrides else "")
-        )
-
-
 def parse_override(text: str) -> tuple[str, str, object]:
     """'train.batch=128' -> ('train', 'batch', 128); the value is JSON where it parses, else text."""
     key, sep, raw = text.partition("=")
@@ -126,6 +107,25 @@ def with_overrides(config: RunConfig, overrides: dict[str, dict]) -> RunConfig:
     for section, values in overrides.items():
         raw.setdefault(section, {}).update(values)
     return RunConfig.from_dict(raw)
+
+
+class Studio(Contestant):
+    name = "GAN Studio"
+
+    def __init__(self, images: np.ndarray, source: str, overrides: dict[str, dict] | None = None):
+        n = len(images)
+        config = RunConfig()
+        config.data.source = source
+        config.data.resolution = images.shape[1]
+        self.preset = choose_preset(n, "cpu")
+        self.config = with_overrides(apply_preset(config, self.preset, n_images=n), overrides or {})
+        self.trainer = Trainer(self.config, images, None, device="cpu")
+        self.describe = (
+            f"preset {self.preset}: {self.config.model.arch} width {self.config.model.width}, "
+            f"{self.config.loss.kind} loss, {self.trainer.precision.name}, batch {self.config.train.batch}, "
+            f"augment '{self.config.augment.policy or 'none'}', EMA"
+            + (f"; overridden: {json.dumps(overrides)}" if overrides else "")
+        )
 
     def step(self) -> None:
         self.trainer.step()
@@ -270,6 +270,10 @@ def main() -> None:
     overrides: dict[str, dict] = {}
     for section, name, value in args.override:
         overrides.setdefault(section, {})[name] = value
+    try:
+        with_overrides(RunConfig(), overrides)  # a misspelt setting stops here, not after minutes of training
+    except ConfigError as exc:
+        parser.error(str(exc))
     if args.grids:
         args.grids.mkdir(parents=True, exist_ok=True)
 
