@@ -10,7 +10,9 @@ reals, the generator has no reason to reproduce the changes in its own output.
 Three operations, each vectorised over the batch (no Python loop over images):
 
   color        per image: brightness + U(-0.5, 0.5), saturation x U(0, 2),
-               contrast x U(0.5, 1.5)   (images are in [-1, 1])
+               contrast x U(0.5, 1.5)   (images are in [-1, 1]); `color_strength`
+               narrows all three ranges around "unchanged" (0.5: brightness
+               + U(-0.25, 0.25), saturation x U(0.5, 1.5), contrast x U(0.75, 1.25))
   translation  per image: shift by up to 1/8 of the size each way, zero fill
   cutout       per image: zero a square half the image's size, centred anywhere in
                the image (so near an edge only part of the square lands on it)
@@ -76,13 +78,13 @@ def _applies(generator: torch.Generator, n: int, probability: float, device) -> 
     return _uniform(generator, (n,), device) < probability
 
 
-def _color(x: Tensor, generator: torch.Generator, probability: float) -> Tensor:
+def _color(x: Tensor, generator: torch.Generator, probability: float, strength: float = 1.0) -> Tensor:
     n = x.shape[0]
-    u = _uniform(generator, (3, n), x.device)
-    # (N,) -> (N, 1, 1, 1), in x's dtype so bf16 images stay bf16
-    brightness = (u[0] - 0.5).view(n, 1, 1, 1).to(x.dtype)  # added: U(-0.5, 0.5)
-    saturation = (u[1] * 2.0).view(n, 1, 1, 1).to(x.dtype)  # x distance from pixel's grey: U(0, 2)
-    contrast = (u[2] + 0.5).view(n, 1, 1, 1).to(x.dtype)    # x distance from image mean: U(0.5, 1.5)
+    u = _uniform(generator, (3, n), x.device) - 0.5  # U(-0.5, 0.5)
+    # (N,) -> (N, 1, 1, 1), in x's dtype so bf16 images stay bf16; ranges at strength 1:
+    brightness = (u[0] * strength).view(n, 1, 1, 1).to(x.dtype)            # added: U(-0.5, 0.5)
+    saturation = (1.0 + u[1] * 2.0 * strength).view(n, 1, 1, 1).to(x.dtype)  # x distance from pixel's grey: U(0, 2)
+    contrast = (1.0 + u[2] * strength).view(n, 1, 1, 1).to(x.dtype)        # x distance from image mean: U(0.5, 1.5)
     apply = _applies(generator, n, probability, x.device)
     out = x + brightness
     grey = out.mean(dim=1, keepdim=True)           # (N, 1, H, W)
@@ -152,10 +154,12 @@ def diff_augment(
     policy: tuple[str, ...],
     generator: torch.Generator,
     probability: float = 1.0,
+    color_strength: float = 1.0,
 ) -> Tensor:
     """Augment a batch (N, C, H, W) of images in [-1, 1]; differentiable w.r.t. x.
 
     Apply the ops in `policy` in order; each applies to each image with `probability`.
+    `color_strength` (0 to 1) scales how far the colour op may move an image.
     Call it on the real batch and on the fake batch before the discriminator sees them
     (each call draws fresh random parameters). Randomness comes only from `generator`,
     which may live on the CPU or on x's device. With an empty policy or probability 0,
@@ -171,7 +175,10 @@ def diff_augment(
     if x.dim() != 4:
         raise ValueError(f"Expected a batch of images (N, C, H, W); got shape {tuple(x.shape)}.")
     for name in policy:
-        x = _OPS[name](x, generator, float(probability))
+        if name == "color":
+            x = _color(x, generator, float(probability), float(color_strength))
+        else:
+            x = _OPS[name](x, generator, float(probability))
     return x
 
 

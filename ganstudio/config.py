@@ -59,6 +59,7 @@ class AugmentConfig:
     probability: float = 1.0  # chance each op is applied to an image (fixed mode)
     adaptive: bool = False  # let the trainer tune the probability (ADA-style)
     target: float = 0.6  # adaptive target for E[sign(D(real))]
+    color_strength: float = 1.0  # how far colour may move (1 = DiffAugment's ranges)
 
 
 @dataclass
@@ -172,6 +173,7 @@ class RunConfig:
         parse_policy(a.policy)
         _number_range("augmentation probability", a.probability, 0.0, 1.0)
         _number_range("augmentation target", a.target, 0.0, 1.0)
+        _number_range("colour augmentation strength", a.color_strength, 0.0, 1.0)
         _int_range("batch size", t.batch, 1, 65_536)
         _number_range("generator learning rate", t.lr_g, 0.0, 1.0, open_low=True)
         _number_range("discriminator learning rate", t.lr_d, 0.0, 1.0, open_low=True)

@@ -249,7 +249,7 @@ class Trainer:
         p = self.adaptive.probability if self.adaptive else self.config.augment.probability
         if p <= 0:
             return x
-        return diff_augment(x, self.augment_policy, self.aug_gen, p)
+        return diff_augment(x, self.augment_policy, self.aug_gen, p, self.config.augment.color_strength)
 
     def _noise(self) -> torch.Tensor:
         return torch.randn(self.local_batch, self.G.z_dim, device=self.device, generator=self.noise_gen)

@@ -129,6 +129,21 @@ def test_color_changes_are_per_image_and_in_range():
     assert offsets.abs().max() <= 0.5 and offsets.std() > 0.1
 
 
+def test_color_strength_narrows_every_range():
+    grey = torch.zeros(256, 3, 4, 4)
+    half = diff_augment(grey, ("color",), _gen(8), color_strength=0.5)[:, 0, 0, 0]
+    assert half.abs().max() <= 0.25 and half.abs().max() > 0.2  # brightness: U(-0.25, 0.25)
+    assert torch.equal(diff_augment(grey, ("color",), _gen(8), color_strength=0.0), grey)
+    # A saturated image: at half strength its colour is never washed out to grey, nor
+    # pushed past 1.5x its distance from grey (brightness shifts all channels alike).
+    red = torch.tensor([1.0, -1.0, -1.0]).view(1, 3, 1, 1).expand(256, 3, 4, 4).contiguous()
+    out = diff_augment(red, ("color",), _gen(9), color_strength=0.5)
+    chroma = out[:, 0, 0, 0] - out[:, 1, 0, 0]  # 2.0 in the input
+    assert chroma.min() >= 2.0 * 0.5 * 0.75 - 1e-5 and chroma.max() <= 2.0 * 1.5 * 1.25 + 1e-5
+    full = diff_augment(red, ("color",), _gen(9))[:, 0, 0, 0] - diff_augment(red, ("color",), _gen(9))[:, 1, 0, 0]
+    assert full.min() < 0.5  # at full strength the colour can go almost grey
+
+
 def test_bf16_autocast_and_channels_last():
     x = _batch().contiguous(memory_format=torch.channels_last)
     with torch.autocast("cpu", dtype=torch.bfloat16):

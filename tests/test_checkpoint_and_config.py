@@ -114,6 +114,7 @@ def test_fingerprint_changes_with_any_weight():
         ("model", "z_dim", 0, "latent size"),
         ("loss", "kind", "magic", "Unknown loss 'magic'"),
         ("augment", "policy", "color,blur", "Unknown augmentation 'blur'"),
+        ("augment", "color_strength", 2.0, "colour augmentation strength must be at least 0 and at most 1"),
         ("train", "batch", 2.5, "whole number"),
         ("data", "background", "red", "#rrggbb"),
         ("train", "lr_d", float("nan"), "finite number"),
