@@ -4,6 +4,7 @@
     python tests/bench/quality_per_minute.py --sets shapes --resolutions 32 --minutes 2
     python tests/bench/quality_per_minute.py --grids /tmp/qpm        # also save the sample grids to look at
     python tests/bench/quality_per_minute.py --sets shapes --override train.batch=128 --no-plain   # tune a preset
+    python tests/bench/quality_per_minute.py --sets patterns --seeds 3   # median of 3 runs per side
 
 For every image set and resolution both sides train for the same wall-clock time on the
 same images, one after the other (never at once: they would share the cores):
@@ -28,8 +29,12 @@ Verdict per set: GAN Studio is "clearly better" when its SWD is at least 10% low
 mark from 1 minute on, and it "collapsed" when its spread falls under half its best so far
 after 1 minute, or ends under 0.5.
 
+One run of a GAN moves a lot (the same preset, another seed: SWD 144 or 245 after a
+minute), so `--seeds N` trains each side N times, with seeds 0 to N-1, and judges the
+median at each mark; the lowest and highest are printed beside it.
+
 Not a test: it prints figures to compare side by side. It takes
-(sets x resolutions x 2 x minutes) of training plus about 10 s per measurement.
+(sets x resolutions x 2 x seeds x minutes) of training plus about 10 s per measurement.
 """
 
 from __future__ import annotations
@@ -112,11 +117,12 @@ def with_overrides(config: RunConfig, overrides: dict[str, dict]) -> RunConfig:
 class Studio(Contestant):
     name = "GAN Studio"
 
-    def __init__(self, images: np.ndarray, source: str, overrides: dict[str, dict] | None = None):
+    def __init__(self, images: np.ndarray, source: str, overrides: dict[str, dict] | None = None, seed: int = 0):
         n = len(images)
         config = RunConfig()
         config.data.source = source
         config.data.resolution = images.shape[1]
+        config.train.seed = seed  # an override of train.seed wins
         self.preset = choose_preset(n, "cpu")
         self.config = with_overrides(apply_preset(config, self.preset, n_images=n), overrides or {})
         self.trainer = Trainer(self.config, images, None, device="cpu")
@@ -144,8 +150,8 @@ class Studio(Contestant):
 class Plain(Contestant):
     name = "plain DCGAN"
 
-    def __init__(self, images: np.ndarray):
-        self.model = PlainDCGAN(images)
+    def __init__(self, images: np.ndarray, seed: int = 0):
+        self.model = PlainDCGAN(images, seed=seed)
         self.describe = "the PyTorch example: dcgan width 64, textbook loss, fp32, batch 64, no EMA"
 
     def step(self) -> None:
@@ -183,6 +189,38 @@ def race(contestant: Contestant, marks: list[float], judge, grids: Path | None, 
     return results
 
 
+def median_marks(runs: list[list[Mark]]) -> list[Mark]:
+    """Per mark, the median of several runs' figures (one run: itself)."""
+    return [
+        Mark(
+            float(np.median([m.minutes for m in marks])),
+            int(np.median([m.steps for m in marks])),
+            float(np.median([m.swd for m in marks])),
+            float(np.median([m.spread for m in marks])),
+        )
+        for marks in zip(*runs)
+    ]
+
+
+def race_seeds(make, seeds: int, marks: list[float], judge, grids: Path | None, label: str) -> list[Mark]:
+    """Race `seeds` fresh contestants from make(seed); with more than one, print the medians."""
+    runs = []
+    for seed in range(seeds):
+        contestant = make(seed)
+        if seed == 0:
+            print(f"  {contestant.name}: {contestant.describe}", flush=True)
+        if seeds > 1:
+            print(f"   seed {seed}", flush=True)
+        runs.append(race(contestant, marks, judge, grids if seed == 0 else None, label))
+        del contestant
+    if seeds > 1:
+        for i, mark in enumerate(median_marks(runs)):
+            swds = [run[i].swd for run in runs]
+            print(f"    median of {seeds} {mark.minutes:5.2f} min  step {mark.steps:>6}  SWD {mark.swd:6.1f} "
+                  f"({min(swds):.0f}-{max(swds):.0f})  spread {mark.spread:4.2f}", flush=True)
+    return median_marks(runs)
+
+
 def compare(
     set_name: str,
     images: np.ndarray,
@@ -192,6 +230,7 @@ def compare(
     grids: Path | None,
     overrides: dict[str, dict] | None = None,
     with_plain: bool = True,
+    seeds: int = 1,
 ) -> bool:
     res = images.shape[1]
     picker = np.random.default_rng(0)
@@ -209,15 +248,10 @@ def compare(
     print(f"\n== {set_name} at {res} px: {len(images)} images; floor (other real images) SWD {floor}", flush=True)
     marks = time_marks(minutes)
     label = f"{set_name}-{res}"
-    studio = Studio(images, source, overrides)
-    print(f"  GAN Studio : {studio.describe}", flush=True)
-    ours = race(studio, marks, judge, grids, label)
-    del studio
+    ours = race_seeds(lambda seed: Studio(images, source, overrides, seed), seeds, marks, judge, grids, label)
     if not with_plain:
         return False
-    plain_side = Plain(images)
-    print(f"  plain DCGAN: {plain_side.describe}", flush=True)
-    theirs = race(plain_side, marks, judge, grids, label)
+    theirs = race_seeds(lambda seed: Plain(images, seed), seeds, marks, judge, grids, label)
 
     print(f"  {'minutes':>7} {'GAN Studio':>11} {'plain DCGAN':>12} {'ratio':>6}   spread (ours / plain)")
     for mark, a, b in zip(marks, ours, theirs):
@@ -266,6 +300,7 @@ def main() -> None:
         help="change one of the preset's settings, as in a config.json (repeatable), to tune it with these figures",
     )
     parser.add_argument("--no-plain", action="store_true", help="train only GAN Studio's side (no verdict)")
+    parser.add_argument("--seeds", type=int, default=1, help="train each side this many times and judge the median (default 1)")
     args = parser.parse_args()
     overrides: dict[str, dict] = {}
     for section, name, value in args.override:
@@ -274,17 +309,20 @@ def main() -> None:
         with_overrides(RunConfig(), overrides)  # a misspelt setting stops here, not after minutes of training
     except ConfigError as exc:
         parser.error(str(exc))
+    if args.seeds < 1:
+        parser.error("--seeds must be at least 1")
     if args.grids:
         args.grids.mkdir(parents=True, exist_ok=True)
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.minutes:g} min of training per side")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.minutes:g} min of training per side"
+          + (f", {args.seeds} seeds each" if args.seeds > 1 else ""))
     verdicts = {}
     with tempfile.TemporaryDirectory(prefix="ganstudio-qpm-") as tmp:
         for res in args.resolutions:
             for name in args.sets:
                 images, extra, source = load_set(name, res, Path(tmp))
                 verdicts[f"{name} {res} px"] = compare(
-                    name, images, extra, source, args.minutes, args.grids, overrides, not args.no_plain
+                    name, images, extra, source, args.minutes, args.grids, overrides, not args.no_plain, args.seeds
                 )
     if args.no_plain:
         return
