@@ -164,6 +164,20 @@ def test_presets_suit_the_device_and_the_data_size():
         assert apply_preset(RunConfig(), key, n_images=100).preset == key
 
 
+def test_quick_sketch_takes_smaller_batches_from_64_px():
+    at = {}
+    for resolution in (32, 64, 128):
+        config = RunConfig()
+        config.data.resolution = resolution
+        at[resolution] = apply_preset(config, "quick-sketch", n_images=1000).train.batch
+    assert at == {32: 64, 64: 32, 128: 32}
+    config = RunConfig()
+    config.data.resolution = 64
+    assert apply_preset(config, "balanced", n_images=1000).train.batch == 64
+    # With the preset's own resolution (64 for balanced), the batch follows that one.
+    assert apply_preset(RunConfig(), "quick-sketch", n_images=1000, set_resolution=True).train.batch == 64
+
+
 def test_resuming_with_a_latent_size_the_checkpoint_does_not_have_is_refused(tiny_images, tmp_path):
     from ganstudio.engine import Trainer
     from tiny_runs import tiny_config

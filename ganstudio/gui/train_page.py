@@ -338,7 +338,9 @@ class TrainPage(QWidget):
         key = self.preset_combo.currentData()
         if key is None:
             return
-        cfg = apply_preset(RunConfig(), key, n_images=self._n_images() or 1000)
+        base = RunConfig()
+        base.data = _copy_data(self.data.choice)  # the batch depends on the resolution
+        cfg = apply_preset(base, key, n_images=self._n_images() or 1000)
         self.preset_summary.setText(PRESETS[key].summary)
         self._filling = True
         try:

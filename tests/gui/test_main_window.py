@@ -46,6 +46,19 @@ def test_first_launch_selects_a_demo_set_so_start_works(window, qtbot):
     qtbot.waitUntil(lambda: window.device_label.text().startswith("CPU"), timeout=30_000)
 
 
+def test_quick_sketch_halves_its_batch_for_64_px_images(window, qtbot):
+    page = window.train_page
+    for resolution, batch in ((64, 32), (32, 64), (64, 32)):
+        window.data_state.set_choice(DataConfig(source="demo:shapes:48", resolution=resolution))
+        qtbot.waitUntil(
+            lambda: window.data_state.images is not None and window.data_state.images.images.shape[1] == resolution,
+            timeout=30_000,
+        )
+        assert page.preset_combo.currentData() == "quick-sketch"
+        assert page.batch_spin.value() == batch
+        assert page.build_config().train.batch == batch
+
+
 def test_train_pause_resume_stop_and_reopen(window, qtbot, tmp_path):
     _use_tiny_demo(window, qtbot)
     start = window.findChild(object, "startButton")
