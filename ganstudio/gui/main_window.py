@@ -77,6 +77,7 @@ class MainWindow(QMainWindow):
         self.history = None  # RunHistory of the opened run, if any
         self.latest_generator = None  # CPU copy of the EMA generator from the last sample tick
         self._close_when_stopped = False
+        self._alert_text = ""  # the last warning or error shown in the status bar
         self._after_stop: str | None = None
 
         self.data_page = DataPage(self.data_state)
@@ -442,13 +443,17 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(not busy and bool(self._recent("recent/runs")))
 
     def _on_images(self) -> None:
-        if self.data_state.images is not None:
+        # A routine note must not wipe out a warning the user has not had time to read
+        # (a scan that ends just after "not a GAN Studio run" would).
+        showing = self.statusBar().currentMessage()
+        if self.data_state.images is not None and not (showing and showing == self._alert_text):
             self.statusBar().showMessage(f"{self.data_state.images.count:,} images ready", 5000)
 
     def _on_message(self, level: str, text: str) -> None:
         # Never a modal box for a message: it would block a window that is training.
         self.statusBar().showMessage(text, 15000)
         if level in ("error", "warning"):
+            self._alert_text = text
             self.train_page.show_message(level, text)
 
     def show_about(self) -> None:

@@ -136,6 +136,10 @@ def test_a_bad_run_folder_gets_a_plain_message(window, qtbot, tmp_path):
     window.open_run(tmp_path / "not-a-run")
     qtbot.waitUntil(lambda: "not a GAN Studio run" in window.statusBar().currentMessage(), timeout=10_000)
     assert window.training.state != "viewing"
+    # A scan that ends afterwards does not wipe the message before it can be read.
+    window.data_state.set_choice(DataConfig(source="demo:shapes:48", resolution=16))
+    qtbot.waitUntil(lambda: window.data_state.images is not None and window.data_state.images.count == 48, timeout=30_000)
+    assert "not a GAN Studio run" in window.statusBar().currentMessage()
 
 
 def test_a_run_trained_in_the_terminal_opens_with_its_curve_and_checkpoints(window, qtbot, tmp_path):
