@@ -213,12 +213,13 @@ def race_seeds(make, seeds: int, marks: list[float], judge, grids: Path | None, 
             print(f"   seed {seed}", flush=True)
         runs.append(race(contestant, marks, judge, grids if seed == 0 else None, label))
         del contestant
+    medians = median_marks(runs)
     if seeds > 1:
-        for i, mark in enumerate(median_marks(runs)):
+        for i, mark in enumerate(medians):
             swds = [run[i].swd for run in runs]
             print(f"    median of {seeds} {mark.minutes:5.2f} min  step {mark.steps:>6}  SWD {mark.swd:6.1f} "
                   f"({min(swds):.0f}-{max(swds):.0f})  spread {mark.spread:4.2f}", flush=True)
-    return median_marks(runs)
+    return medians
 
 
 def compare(
