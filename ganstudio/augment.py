@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -174,11 +175,10 @@ def diff_augment(
         return x
     if x.dim() != 4:
         raise ValueError(f"Expected a batch of images (N, C, H, W); got shape {tuple(x.shape)}.")
+    # Every op takes (x, generator, probability); colour's strength is bound here.
+    ops = {**_OPS, "color": partial(_color, strength=float(color_strength))}
     for name in policy:
-        if name == "color":
-            x = _color(x, generator, float(probability), float(color_strength))
-        else:
-            x = _OPS[name](x, generator, float(probability))
+        x = ops[name](x, generator, float(probability))
     return x
 
 

@@ -33,7 +33,7 @@ from .config import RunConfig, parse_policy
 from .data import ImageBank
 from .device import Precision, compile_unavailable_reason, pick_device, resolve_precision
 from .distributed import DistContext
-from .ema import ema_beta, make_ema_copy, update_ema
+from .ema import ema_beta, make_ema_copy, recalibrate_batch_norm, update_ema
 from .export import make_grid, save_png
 from .latent import render, z_batch_from_seeds
 from .losses import d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
@@ -48,6 +48,8 @@ STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 MAX_ROLLBACKS = 8  # after this many NaN rollbacks the run is declared diverged
 GOOD_STATE_SECONDS = 60.0  # refresh the in-memory rollback point at most this often
 METRIC_SEED_OFFSET = 7919  # metric noise differs from the sample-grid noise but is fixed per run
+NORM_SEED_OFFSET = 2**40  # G_ema's batch-norm latents: apart from every seed a user or metric picks
+EMA_NORM_IMAGES = 256  # latents per re-measurement of G_ema's batch-norm statistics
 
 
 class TrainingError(RuntimeError):
@@ -204,6 +206,11 @@ class Trainer:
 
         grid_seeds = [cfg.train.seed * 100_003 + i for i in range(cfg.schedule.grid_images)]
         self.fixed_z = z_batch_from_seeds(grid_seeds, m.z_dim).to(self.device)
+        # Latents on which G_ema's batch-norm statistics are measured (see ema.py); fixed,
+        # so the same weights always get the same statistics, on every process.
+        norm_seeds = [NORM_SEED_OFFSET + i for i in range(EMA_NORM_IMAGES)]
+        self._norm_z = z_batch_from_seeds(norm_seeds, m.z_dim).to(self.device)
+        self._ema_norm_step: int | None = None  # the step G_ema's statistics were measured at
 
         if self.writes_files and self.folder.root.is_dir():
             self.folder.remove_stale_temp_files()  # left by a kill mid-save: never read, only in the way
@@ -507,7 +514,7 @@ class Trainer:
         ema_copy = None
         diversity = None
         if self.dist.is_main and (force_sample or now - clock.last_sample >= sched.sample_seconds):
-            samples = render(self.G_ema, self.fixed_z)
+            samples = render(self.ema_generator(), self.fixed_z)
             grid = make_grid(samples)
             diversity = self._diversity(samples)
             ema_copy = self._ema_cpu_copy()
@@ -611,8 +618,21 @@ class Trainer:
             return 0.0
         return float(self.adaptive.probability if self.adaptive else self.config.augment.probability)
 
+    def ema_generator(self) -> nn.Module:
+        """G_ema, ready to render: its batch-norm statistics measured on its own weights.
+
+        `update_ema` averages the weights every step but can only copy the trained G's
+        statistics, which do not fit the average (ema.py says why). Re-measuring takes a
+        forward pass over EMA_NORM_IMAGES latents, so it happens on demand, at most once
+        per step: for the sample grid, the quality figure and every checkpoint.
+        """
+        if self._ema_norm_step != self.step_count:
+            recalibrate_batch_norm(self.G_ema, self._norm_z)
+            self._ema_norm_step = self.step_count
+        return self.G_ema
+
     def _ema_cpu_copy(self) -> nn.Module:
-        clone = copy.deepcopy(self.G_ema).to("cpu", memory_format=torch.contiguous_format).eval()
+        clone = copy.deepcopy(self.ema_generator()).to("cpu", memory_format=torch.contiguous_format).eval()
         clone.requires_grad_(False)
         return clone
 
@@ -644,7 +664,7 @@ class Trainer:
             # normalisation is blind to colour shifts, which an artist notices first.
             self._metric = SlicedWasserstein(images[idx], seed=self.config.train.seed, normalize="real")
         seeds = [self.config.train.seed * 100_003 + METRIC_SEED_OFFSET + i for i in range(n)]
-        fakes = render(self.G_ema, z_batch_from_seeds(seeds, self.G.z_dim))
+        fakes = render(self.ema_generator(), z_batch_from_seeds(seeds, self.G.z_dim))
         figure = self._metric(fakes)
         self.quality_history.append((self.step_count, figure.swd))
         return figure
@@ -709,7 +729,7 @@ class Trainer:
             "best_quality": self.best_quality,
             "G": cpu(self.G.state_dict()),
             "D": cpu(self.D.state_dict()),
-            "G_ema": cpu(self.G_ema.state_dict()),
+            "G_ema": cpu(self.ema_generator().state_dict()),
             "opt_G": _optimizer_state_cpu(self.opt_g),
             "opt_D": _optimizer_state_cpu(self.opt_d),
             "scaler_G": self.scaler_g.state_dict(),
@@ -734,6 +754,7 @@ class Trainer:
             self.G.load_state_dict(state["G"])
             self.D.load_state_dict(state["D"])
             self.G_ema.load_state_dict(state["G_ema"])
+            self._ema_norm_step = None  # loaded statistics: measure again before the next use
             self.opt_g.load_state_dict(state["opt_G"])
             self.opt_d.load_state_dict(state["opt_D"])
         except (RuntimeError, KeyError, ValueError) as exc:

@@ -140,7 +140,7 @@ class Studio(Contestant):
 
     def samples(self, n: int) -> np.ndarray:
         z = z_batch_from_seeds(range(EVAL_SEED_BASE, EVAL_SEED_BASE + n), self.trainer.G.z_dim)
-        return render(self.trainer.G_ema, z)
+        return render(self.trainer.ema_generator(), z)
 
     @property
     def steps(self) -> int:
