@@ -9,8 +9,8 @@ trained generator's activations, not the average's: with the weights averaged ov
 last few hundred updates, the two drift apart and the averaged generator's images come
 out washed out or blotchy. `recalibrate_batch_norm` measures the averaged generator's own
 statistics on a fixed batch of latents. On Quick sketch (patterns, 1,000 images, SWD of
-512 samples; /tmp experiment, one seed) that took the EMA samples from 353 to 297 after
-450 steps at 32 px and from 361 to 273 after 400 steps at 64 px, level with or better
+512 samples, tests/bench/ema_statistics.py) that took the EMA samples from 353 to 292
+after 450 steps at 32 px and from 361 to 275 after 400 steps at 64 px, level with or better
 than the trained generator itself (336 and 282), which jitters.
 """
 
