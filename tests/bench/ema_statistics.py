@@ -32,10 +32,9 @@ from torch import nn
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from quality_per_minute import EVAL_IMAGES, EVAL_SEED_BASE, SPREAD_IMAGES, Studio, load_set, parse_override  # noqa: E402
+from quality_per_minute import EVAL_IMAGES, EVAL_SEED_BASE, Studio, judge_against, load_set, parse_override  # noqa: E402
 
 from ganstudio.latent import render, z_batch_from_seeds  # noqa: E402
-from ganstudio.metrics import SlicedWasserstein, mean_pairwise_distance  # noqa: E402
 
 
 def with_copied_statistics(trainer) -> nn.Module:
@@ -61,9 +60,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         images, _, source = load_set(args.set, args.resolution, Path(scratch))
         order = np.random.default_rng(0).permutation(len(images))
-        reference = images[order[:EVAL_IMAGES]]
-        metric = SlicedWasserstein(reference, seed=0, normalize="real")
-        real_spread = mean_pairwise_distance(reference[:SPREAD_IMAGES])
+        judge = judge_against(images[order[:EVAL_IMAGES]])  # as quality_per_minute.py judges
         studio = Studio(images, source, overrides, seed=0)
         print(f"{args.set} at {args.resolution} px, {len(images)} images; {studio.describe}", flush=True)
         z = z_batch_from_seeds(range(EVAL_SEED_BASE, EVAL_SEED_BASE + EVAL_IMAGES), studio.trainer.G.z_dim)
@@ -74,9 +71,8 @@ def main() -> None:
             trainer = studio.trainer
             cells = []
             for generator in (with_copied_statistics(trainer), trainer.ema_generator(), trainer.G):
-                fakes = render(generator, z)
-                spread = mean_pairwise_distance(fakes[:SPREAD_IMAGES]) / real_spread
-                cells.append(f"{metric(fakes).swd:9.1f}, {spread:4.2f}")
+                swd, spread = judge(render(generator, z))
+                cells.append(f"{swd:9.1f}, {spread:4.2f}")
             print(f"  {mark:>6}   {cells[0]:>18}   {cells[1]:>18}   {cells[2]:>18}", flush=True)
 
 

@@ -44,6 +44,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -222,6 +223,17 @@ def race_seeds(make, seeds: int, marks: list[float], judge, grids: Path | None, 
     return medians
 
 
+def judge_against(reference: np.ndarray) -> Callable[[np.ndarray], tuple[float, float]]:
+    """fakes -> (SWD against `reference`, spread over the reference's spread), as printed here."""
+    metric = SlicedWasserstein(reference, seed=0, normalize="real")
+    real_spread = mean_pairwise_distance(reference[:SPREAD_IMAGES])
+
+    def judge(fakes: np.ndarray) -> tuple[float, float]:
+        return metric(fakes).swd, mean_pairwise_distance(fakes[:SPREAD_IMAGES]) / real_spread
+
+    return judge
+
+
 def compare(
     set_name: str,
     images: np.ndarray,
@@ -238,13 +250,8 @@ def compare(
     order = picker.permutation(len(images))
     reference = images[order[:EVAL_IMAGES]] if len(images) >= EVAL_IMAGES else images[picker.choice(len(images), EVAL_IMAGES)]
     others = images[order[EVAL_IMAGES : 2 * EVAL_IMAGES]] if len(images) >= 2 * EVAL_IMAGES else extra
-    metric = SlicedWasserstein(reference, seed=0, normalize="real")
-    real_spread = mean_pairwise_distance(reference[:SPREAD_IMAGES])
-
-    def judge(fakes: np.ndarray) -> tuple[float, float]:
-        return metric(fakes).swd, mean_pairwise_distance(fakes[:SPREAD_IMAGES]) / real_spread
-
-    floor = f"{metric(others).swd:.1f}" if others is not None else "n/a (set under 1,024 images)"
+    judge = judge_against(reference)
+    floor = f"{judge(others)[0]:.1f}" if others is not None else "n/a (set under 1,024 images)"
 
     print(f"\n== {set_name} at {res} px: {len(images)} images; floor (other real images) SWD {floor}", flush=True)
     marks = time_marks(minutes)
