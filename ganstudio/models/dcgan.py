@@ -32,6 +32,8 @@ import operator
 import torch
 from torch import nn
 
+from .cpu_conv import FastConv2d, FastConvTranspose2d
+
 MIN_RESOLUTION = 16
 MAX_RESOLUTION = 256
 MAX_CHANNELS = 512
@@ -114,7 +116,7 @@ class DCGANGenerator(nn.Module):
         layers: list[nn.Module] = [
             # z seen as a 1x1 image: (N, 100, 1, 1). A 4x4 transposed conv on a 1x1 input
             # is a linear layer whose output is laid out as a 4x4 map.
-            nn.ConvTranspose2d(z_dim, ch, kernel_size=4, stride=1, padding=0, bias=False),
+            FastConvTranspose2d(z_dim, ch, kernel_size=4, stride=1, padding=0, bias=False),
             nn.BatchNorm2d(ch),  # bias=False above: batch norm's shift does that job
             nn.ReLU(inplace=True),
             # -> (N, 512, 4, 4)
@@ -126,7 +128,7 @@ class DCGANGenerator(nn.Module):
             # checkerboard pattern an odd kernel would leave.
             out_ch = stage_channels(resolution, width, 2 * size)
             layers += [
-                nn.ConvTranspose2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=False),
+                FastConvTranspose2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=False),
                 nn.BatchNorm2d(out_ch),
                 nn.ReLU(inplace=True),
             ]
@@ -134,7 +136,7 @@ class DCGANGenerator(nn.Module):
             ch, size = out_ch, 2 * size
         layers += [
             # Last doubling straight to image channels: no batch norm on the output layer.
-            nn.ConvTranspose2d(ch, channels, kernel_size=4, stride=2, padding=1, bias=False),
+            FastConvTranspose2d(ch, channels, kernel_size=4, stride=2, padding=1, bias=False),
             # -> (N, 3, 64, 64)
             nn.Tanh(),  # pixels in [-1, 1], the range the data loader scales images to
         ]
@@ -161,7 +163,7 @@ class DCGANDiscriminator(nn.Module):
         ch = stage_channels(resolution, width, resolution // 2)
         layers: list[nn.Module] = [
             # No batch norm on the input layer (see module docstring).
-            nn.Conv2d(channels, ch, kernel_size=4, stride=2, padding=1, bias=False),
+            FastConv2d(channels, ch, kernel_size=4, stride=2, padding=1, bias=False),
             nn.LeakyReLU(0.2, inplace=True),
             # -> (N, 64, 32, 32)
         ]
@@ -170,14 +172,14 @@ class DCGANDiscriminator(nn.Module):
             # stride-2, 4x4 conv, padding 1: halves the size exactly.
             out_ch = stage_channels(resolution, width, size // 2)
             layers += [
-                nn.Conv2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=False),
+                FastConv2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=False),
                 nn.BatchNorm2d(out_ch),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             # -> (N, 128, 16, 16), then (N, 256, 8, 8), then (N, 512, 4, 4)
             ch, size = out_ch, size // 2
         # A 4x4 conv without padding over the 4x4 map: one number per image.
-        layers.append(nn.Conv2d(ch, 1, kernel_size=4, stride=1, padding=0, bias=False))
+        layers.append(FastConv2d(ch, 1, kernel_size=4, stride=1, padding=0, bias=False))
         # -> (N, 1, 1, 1); no sigmoid: the losses take raw logits (more stable in fp32/bf16)
         self.main = nn.Sequential(*layers)
         dcgan_init(self)

@@ -3,7 +3,9 @@
 Textbook loss (BCE on D's logits), Adam 2e-4 with betas 0.5/0.999, batch 64, fp32, a
 DataLoader over float images, D's weight gradients computed in the generator step, and
 one loss read back per step (the example prints losses as it goes). It uses the same
-DCGAN layers as GAN Studio so that any difference comes from how the model is trained.
+DCGAN layers as GAN Studio so that any difference comes from how the model is trained,
+with PyTorch's own convolutions (`use_stock_convolutions`): the example's `nn.Conv2d`
+and `nn.ConvTranspose2d`, not the engine's faster CPU routes for the same layers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from torch import nn
 
 from ganstudio.latent import render
 from ganstudio.models import build_discriminator, build_generator
+from ganstudio.models.cpu_conv import use_stock_convolutions
 
 WIDTH, Z_DIM, BATCH = 64, 100, 64
 
@@ -28,8 +31,8 @@ class PlainDCGAN:
         )
         self.batches = iter(self.loader)
         self.z_dim = z_dim
-        self.G = build_generator("dcgan", resolution=resolution, channels=channels, z_dim=z_dim, width=width)
-        self.D = build_discriminator("dcgan", resolution=resolution, channels=channels, width=width)
+        self.G = use_stock_convolutions(build_generator("dcgan", resolution=resolution, channels=channels, z_dim=z_dim, width=width))
+        self.D = use_stock_convolutions(build_discriminator("dcgan", resolution=resolution, channels=channels, width=width))
         self.criterion = nn.BCEWithLogitsLoss()
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=2e-4, betas=(0.5, 0.999))
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=2e-4, betas=(0.5, 0.999))

@@ -6,8 +6,10 @@
 Both sides train the same DCGAN (same width, latent size, batch, textbook loss, Adam
 2e-4 / 0.5) on the same images for the same number of steps, after the same warm-up.
 The plain loop is the classic DCGAN example: a DataLoader over float images, BCE on D's
-output, D's weight gradients computed in the G step. The engine runs its real `run()`
-loop, housekeeping included (ticks, the final sample grid of every run() call).
+output, D's weight gradients computed in the G step, PyTorch's own convolutions. The
+engine runs its real `run()` loop, housekeeping included (see EngineSide). The column
+"stock conv" is the preset's settings with PyTorch's own convolutions instead of the
+engine's CPU routes (ganstudio/models/cpu_conv.py), to show what those add.
 
 Two models: "textbook" is the paper's DCGAN (width 64, latent 100), the yardstick the
 issue's figures use; "preset" is the network the Quick sketch preset actually trains on a
@@ -43,6 +45,7 @@ from ganstudio.data import make_demo_set  # noqa: E402
 from ganstudio.device import compile_unavailable_reason, cpu_supports_bf16, resolve_precision  # noqa: E402
 from ganstudio.engine import Trainer  # noqa: E402
 from ganstudio.models import build_discriminator, build_generator  # noqa: E402
+from ganstudio.models.cpu_conv import use_stock_convolutions  # noqa: E402
 from ganstudio.presets import get_preset  # noqa: E402
 
 
@@ -74,9 +77,19 @@ class PlainSide:
 
 
 class EngineSide:
-    """The engine's real run() loop, with the given number format and memory layout."""
+    """The engine's real run() loop, with the given number format and memory layout.
 
-    def __init__(self, images, model: ModelSize, warmup: int, precision: str, channels_last: bool, compile: bool = False):
+    One run() is started and kept going for the whole benchmark, as a user's run is: each
+    timed slice is one tick of `slice_steps` steps, with the tick's housekeeping (the
+    statistics read back, and the sample grid, rollback point and EMA copy whenever their
+    wall-clock intervals come due). Starting a fresh run() per slice would charge its
+    start-up and final sample grid to every slice of a few steps.
+    """
+
+    def __init__(
+        self, images, model: ModelSize, warmup: int, slice_steps: int, precision: str, channels_last: bool,
+        compile: bool = False, stock_conv: bool = False,
+    ):
         cfg = RunConfig()
         cfg.data.resolution = images.shape[1]
         cfg.data.flip = False
@@ -87,18 +100,27 @@ class EngineSide:
         cfg.train.channels_last = channels_last
         cfg.train.compile = compile
         cfg.schedule.metric_seconds = 1e9
+        cfg.schedule.tick_steps = slice_steps
+        self.slice_steps = slice_steps
         self.trainer = Trainer(cfg.validate(), images, None, device="cpu")
+        if stock_conv:
+            use_stock_convolutions(self.trainer.G)
+            use_stock_convolutions(self.trainer.D)
         for _ in range(warmup + (3 if compile else 0)):  # compiling happens in the first steps
             self.trainer.step()
         self.trainer._stats.clear()
+        self.ticks = self.trainer.run()  # no step or time limit: runs until closed
+        next(self.ticks)  # run()'s own start-up, untimed
 
     def train(self, steps: int) -> float:
-        """Seconds for `steps` more steps of run(), its ticks and final sample grid included."""
-        self.trainer.config.train.steps = self.trainer.step_count + steps
+        """Seconds for the next tick of run(): `steps` steps and the tick's housekeeping."""
+        assert steps == self.slice_steps
         start = time.perf_counter()
-        for _ in self.trainer.run():
-            pass
+        next(self.ticks)
         return time.perf_counter() - start
+
+    def close(self) -> None:
+        self.ticks.close()
 
 
 def race(sides: dict[str, object], steps: int, rounds: int) -> dict[str, list[float]]:
@@ -174,7 +196,7 @@ def main() -> None:
         model = models[model_name]
         print(f"\n{model.name} DCGAN: width {model.width}, latent {model.z_dim}")
         header = (
-            f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {preset_column + '+compile':>16}"
+            f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {'stock conv':>11} {preset_column + '+compile':>16}"
             f" {'preset':>7} {'preset/plain':>13} {'(range)':>13}"
         )
         print(header)
@@ -185,14 +207,15 @@ def main() -> None:
             images = make_demo_set("shapes", args.images, res, seed=0)
             sides: dict[str, object] = {
                 "plain": PlainSide(images, model, args.warmup),
-                "fp32": EngineSide(images, model, args.warmup, "fp32", False),
-                "fp32+CL": EngineSide(images, model, args.warmup, "fp32", True),
+                "fp32": EngineSide(images, model, args.warmup, steps, "fp32", False),
+                "fp32+CL": EngineSide(images, model, args.warmup, steps, "fp32", True),
             }
             if bf16:
-                sides["bf16+CL"] = EngineSide(images, model, args.warmup, "bf16", True)
+                sides["bf16+CL"] = EngineSide(images, model, args.warmup, steps, "bf16", True)
+            sides["stock"] = EngineSide(images, model, args.warmup, steps, preset_precision, True, stock_conv=True)
             if not why_no_compile:
                 # Compiled in the presets' own number format: bf16 where the CPU has it, else fp32.
-                sides["compile"] = EngineSide(images, model, args.warmup, preset_precision, True, compile=True)
+                sides["compile"] = EngineSide(images, model, args.warmup, steps, preset_precision, True, compile=True)
             rates = race(sides, steps, args.rounds)
             median = {name: statistics.median(values) for name, values in rates.items()}
             ratios = [p / q for p, q in zip(rates[preset_column], rates["plain"])]
@@ -201,11 +224,14 @@ def main() -> None:
                 return f"{median[name]:>{width}.0f}" if name in median else f"{'-':>{width}}"
 
             print(
-                f"{res:>4} {cell('plain', 11)} {cell('fp32', 12)} {cell('fp32+CL', 9)} {cell('bf16+CL', 9)} {cell('compile', 16)}"
+                f"{res:>4} {cell('plain', 11)} {cell('fp32', 12)} {cell('fp32+CL', 9)} {cell('bf16+CL', 9)} {cell('stock', 11)} {cell('compile', 16)}"
                 f" {median[preset_column]:>7.0f} {statistics.median(ratios):>12.2f}x {min(ratios):>6.2f}-{max(ratios):.2f}x",
                 flush=True,
             )
             rows.append((model, res, median["plain"], max(median["fp32"], median["fp32+CL"]), median.get("bf16+CL", float("nan"))))
+            for side in sides.values():
+                if isinstance(side, EngineSide):
+                    side.close()
             del sides
             torch._dynamo.reset()
 

@@ -1,0 +1,334 @@
+"""Convolution layers that train faster on a CPU, with the same weights as PyTorch's own.
+
+`FastConv2d` and `FastConvTranspose2d` are `nn.Conv2d` and `nn.ConvTranspose2d` with
+the same parameters, the same `state_dict` and the same results up to float rounding.
+Only while training on a CPU (autograd on) do they take another route where it is
+faster, measured for each layer shape on first use:
+
+* Layers that are really matrix products: the generator's first layer (a 4x4 transposed
+  convolution of a 1x1 "image", i.e. the latent vector) and the discriminator's last
+  one (a 4x4 convolution over a 4x4 map, one number per image). As one matrix product
+  each, forward and both gradients, they run 2-4x faster than through oneDNN's
+  convolution kernels, whose set-up cost dominates at these shapes.
+* The weight gradient of a strided convolution with small maps and many channels (the
+  discriminator's 8->4 px layers and the generator's 4->8 px ones). oneDNN computes
+  it at 100-230 GFLOP/s in bf16 on a CPU whose bf16 matrix units reach 1,300-1,900 in
+  a plain matrix product; written as one matrix product over the image patches
+  (im2col) it runs 2-5x faster there.
+* The discriminator's first layer, whose 3 input channels starve oneDNN's kernels:
+  the same patch matrix times the weights.
+
+Which route wins depends on the CPU (AMX, AVX-512, AVX2), the number format and the
+layer, so nothing is assumed: the first time a layer shape is trained, both routes
+are timed (best of three) and the faster is kept for the rest of the process, as
+cuDNN's autotuner does on a GPU. The choice only moves float rounding, never the
+maths; `plans()` lists what was chosen.
+
+Inference (no autograd: sample grids, the explorer, exported artwork) always takes
+PyTorch's own convolution, so rendering a saved piece gives the same pixels as before.
+Under `torch.compile` and on GPUs the layers are plain PyTorch layers too.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# (what, layer shape key) -> "onednn" or "matmul"; filled on first use, per process.
+_PLANS: dict[tuple, str] = {}
+_TIMING_REPEATS = 3
+
+
+def plans() -> dict[tuple, str]:
+    """The route chosen for each (computation, layer shape) timed so far in this process."""
+    return dict(_PLANS)
+
+
+@dataclass(frozen=True)
+class ConvGeometry:
+    """What the fast route needs to know about a layer: square kernel, stride, padding."""
+
+    kernel: int
+    stride: int
+    padding: int
+    transposed: bool
+
+
+def _geometry(layer: nn.Module) -> ConvGeometry | None:
+    """The layer's geometry, or None when it is outside what the fast route handles."""
+    square = all(len(set(v)) == 1 for v in (layer.kernel_size, layer.stride, layer.padding))
+    plain = (
+        layer.groups == 1
+        and set(layer.dilation) == {1}
+        and set(layer.output_padding) == {0}
+        and layer.padding_mode == "zeros"
+        and not isinstance(layer.padding, str)
+    )
+    if not (square and plain):
+        return None
+    return ConvGeometry(layer.kernel_size[0], layer.stride[0], layer.padding[0], layer.transposed)
+
+
+def _channels_last(t: torch.Tensor) -> bool:
+    return t.dim() == 4 and t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous()
+
+
+def _in_format_of(t: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """`t` laid out like `reference` (mixing layouts sends later element-wise ops down a slow path)."""
+    fmt = torch.channels_last if _channels_last(reference) else torch.contiguous_format
+    return t.contiguous(memory_format=fmt)
+
+
+def _patches(x: torch.Tensor, g: ConvGeometry, out_h: int, out_w: int) -> torch.Tensor:
+    """im2col: every kernel-sized window of x as one row, (N * out_h * out_w, k * k * C).
+
+    Columns are ordered (kernel row, kernel column, channel), the channels-last order.
+    """
+    n, c, h, w = x.shape
+    k, s, p = g.kernel, g.stride, g.padding
+    nhwc = x.permute(0, 2, 3, 1)
+    if p:
+        padded = nhwc.new_zeros(n, h + 2 * p, w + 2 * p, c)
+        padded[:, p : p + h, p : p + w] = nhwc
+    else:
+        padded = nhwc.contiguous()
+    hp, wp = padded.shape[1], padded.shape[2]
+    windows = padded.as_strided((n, out_h, out_w, k, k, c), (hp * wp * c, s * wp * c, s * c, wp * c, c, 1))
+    return windows.reshape(n * out_h * out_w, k * k * c)
+
+
+def _weight_matrix(weight: torch.Tensor) -> torch.Tensor:
+    """(A, B, k, k) weight as (A, k * k * B), columns in the channels-last order."""
+    return weight.permute(0, 2, 3, 1).reshape(weight.shape[0], -1)
+
+
+def _weight_grad_matmul(inp: torch.Tensor, grad_out: torch.Tensor, g: ConvGeometry) -> torch.Tensor:
+    """Gradient of a convolution's weight as one matrix product: grad_out^T @ patches(inp).
+
+    (O, C, k, k) for a convolution of `inp` (N, C, H, W) giving `grad_out` (N, O, OH, OW).
+    A transposed convolution's weight gradient is this with the roles of input and
+    output swapped, which is how the caller uses it.
+    """
+    n, o, oh, ow = grad_out.shape
+    cols = _patches(inp, g, oh, ow)
+    rows = grad_out.permute(0, 2, 3, 1).reshape(n * oh * ow, o)
+    return (rows.t() @ cols).reshape(o, g.kernel, g.kernel, inp.shape[1]).permute(0, 3, 1, 2)
+
+
+def _is_dense(x: torch.Tensor, g: ConvGeometry) -> bool:
+    """True when the layer is a plain matrix product (one output pixel, or a 1x1 input)."""
+    if g.padding:
+        return False
+    if g.transposed:
+        return x.shape[2] == 1 and x.shape[3] == 1
+    return x.shape[2] == g.kernel and x.shape[3] == g.kernel
+
+
+def _fastest(key: tuple, candidates: dict[str, Callable[[], torch.Tensor]]) -> str:
+    """The name of the fastest candidate for `key`: timed once, remembered afterwards."""
+    choice = _PLANS.get(key)
+    if choice is None:
+        if len(candidates) == 1:
+            choice = next(iter(candidates))
+        else:
+            seconds = {}
+            with torch.no_grad():
+                for name, run in candidates.items():
+                    run()  # warm-up: first calls allocate and pick kernels
+                    best = math.inf
+                    for _ in range(_TIMING_REPEATS):
+                        start = time.perf_counter()
+                        run()
+                        best = min(best, time.perf_counter() - start)
+                    seconds[name] = best
+            choice = min(seconds, key=seconds.__getitem__)
+        _PLANS[key] = choice
+    return choice
+
+
+class _FastConvFunction(torch.autograd.Function):
+    """A convolution (or transposed one) whose forward and gradients take the faster route.
+
+    The backward is written with differentiable operations, so double backward (R1 and
+    gradient penalties) works through it.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, g: ConvGeometry):
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = g
+        ctx.has_bias = bias is not None
+        shape_key = (g, tuple(x.shape), tuple(weight.shape), x.dtype, _channels_last(x))
+        ctx.shape_key = shape_key
+        candidates = {"onednn": lambda: _onednn_forward(x, weight, bias, g)}
+        if not g.transposed or _is_dense(x, g):
+            candidates["matmul"] = lambda: _matmul_forward(x, weight, bias, g)
+        return candidates[_fastest(("forward",) + shape_key, candidates)]()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        x, weight = ctx.saved_tensors
+        g = ctx.geometry
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        grad_out = _in_format_of(grad_out, weight)  # the layout the forward gave its output
+        grad_x = grad_w = grad_b = None
+        if need_w:
+            candidates = {
+                "onednn": lambda: _onednn_backward(grad_out, x, weight, g, (False, True))[1],
+                "matmul": lambda: _matmul_weight_grad(x, grad_out, g, weight),
+            }
+            w_route = _fastest(("weight grad",) + ctx.shape_key, candidates)
+        if need_x:
+            candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (True, False))[0]}
+            if _is_dense(x, g):
+                candidates["matmul"] = lambda: _matmul_input_grad(grad_out, x, weight, g)
+            x_route = _fastest(("input grad",) + ctx.shape_key, candidates)
+        if need_x and need_w and x_route == w_route == "onednn":
+            grad_x, grad_w = _onednn_backward(grad_out, x, weight, g, (True, True))  # one call, shared set-up
+        else:
+            if need_w:
+                grad_w = (
+                    _onednn_backward(grad_out, x, weight, g, (False, True))[1]
+                    if w_route == "onednn"
+                    else _matmul_weight_grad(x, grad_out, g, weight)
+                )
+            if need_x:
+                grad_x = (
+                    _onednn_backward(grad_out, x, weight, g, (True, False))[0]
+                    if x_route == "onednn"
+                    else _matmul_input_grad(grad_out, x, weight, g)
+                )
+        if grad_w is not None:
+            grad_w = _in_format_of(grad_w, weight)
+        if grad_x is not None:
+            grad_x = _in_format_of(grad_x, x)
+        if ctx.has_bias and need_b:
+            grad_b = grad_out.sum(dim=(0, 2, 3))
+        return grad_x, grad_w, grad_b, None
+
+
+def _onednn_forward(x, weight, bias, g: ConvGeometry) -> torch.Tensor:
+    if g.transposed:
+        return F.conv_transpose2d(x, weight, bias, g.stride, g.padding)
+    return F.conv2d(x, weight, bias, g.stride, g.padding)
+
+
+def _onednn_backward(grad_out, x, weight, g: ConvGeometry, mask: tuple[bool, bool]):
+    s, p = [g.stride] * 2, [g.padding] * 2
+    grad_x, grad_w, _ = torch.ops.aten.convolution_backward(
+        grad_out, x, weight, None, s, p, [1, 1], g.transposed, [0, 0], 1, [mask[0], mask[1], False]
+    )
+    return grad_x, grad_w
+
+
+def _matmul_forward(x, weight, bias, g: ConvGeometry) -> torch.Tensor:
+    n = x.shape[0]
+    if g.transposed:  # dense only: (N, Cin, 1, 1) @ (Cin, k * k * Cout)
+        rows, matrix = x.reshape(n, -1), _weight_matrix(weight)
+        out_c, out_h, out_w = weight.shape[1], g.kernel, g.kernel
+    else:
+        out_h = (x.shape[2] + 2 * g.padding - g.kernel) // g.stride + 1
+        out_w = (x.shape[3] + 2 * g.padding - g.kernel) // g.stride + 1
+        rows, matrix = _patches(x, g, out_h, out_w), _weight_matrix(weight).t()
+        out_c = weight.shape[0]
+    # The product is written straight into the output tensor, which must not be a view:
+    # the next layer may be an in-place activation.
+    if _channels_last(weight):
+        out = torch.empty((n, out_c, out_h, out_w), dtype=x.dtype, memory_format=torch.channels_last)
+        torch.mm(rows, matrix, out=out.permute(0, 2, 3, 1).view(rows.shape[0], matrix.shape[1]))
+    else:
+        out = torch.empty((n, out_c, out_h, out_w), dtype=x.dtype)
+        out.copy_((rows @ matrix).reshape(n, out_h, out_w, out_c).permute(0, 3, 1, 2))
+    if bias is not None:
+        out += bias.view(1, -1, 1, 1)
+    return out
+
+
+def _matmul_weight_grad(x, grad_out, g: ConvGeometry, weight) -> torch.Tensor:
+    if g.transposed:  # the transposed layer's weight (Cin, Cout, k, k): input and output swap roles
+        return _weight_grad_matmul(grad_out, x, g)
+    return _weight_grad_matmul(x, grad_out, g)
+
+
+def _matmul_input_grad(grad_out, x, weight, g: ConvGeometry) -> torch.Tensor:
+    """Input gradient of a dense layer (see _is_dense) as one matrix product."""
+    n = x.shape[0]
+    if g.transposed:  # (N, k * k * Cout) @ (k * k * Cout, Cin) -> (N, Cin, 1, 1)
+        rows = grad_out.permute(0, 2, 3, 1).reshape(n, -1)
+        return (rows @ _weight_matrix(weight).t()).reshape(n, -1, 1, 1)
+    # (N, O) @ (O, k * k * C) -> (N, k, k, C)
+    grad = grad_out.reshape(n, -1) @ _weight_matrix(weight)
+    return grad.reshape(n, g.kernel, g.kernel, x.shape[1]).permute(0, 3, 1, 2)
+
+
+def _fast_route_applies(layer: nn.Module, x: torch.Tensor) -> bool:
+    return (
+        layer.fast
+        and layer.geometry is not None
+        and x.device.type == "cpu"
+        and x.dim() == 4
+        and torch.is_grad_enabled()
+        and not torch.compiler.is_compiling()
+    )
+
+
+def _fast_conv(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    weight, bias = layer.weight, layer.bias
+    if torch.is_autocast_enabled("cpu"):
+        # Cast as autocast would for a convolution, then run the function without it.
+        dtype = torch.get_autocast_dtype("cpu")
+        x, weight = x.to(dtype), weight.to(dtype)
+        bias = bias.to(dtype) if bias is not None else None
+        with torch.autocast("cpu", enabled=False):
+            return _FastConvFunction.apply(x, weight, bias, layer.geometry)
+    if x.dtype != weight.dtype:
+        return layer._conv_forward_stock(x)  # let PyTorch report the mismatch in its own words
+    return _FastConvFunction.apply(x, weight, bias, layer.geometry)
+
+
+class FastConv2d(nn.Conv2d):
+    """nn.Conv2d that trains faster on a CPU (see the module docstring); same weights."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.geometry = _geometry(self)
+        self.fast = True  # False: always PyTorch's own convolution (the benchmarks' textbook loop)
+
+    def _conv_forward_stock(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.Conv2d.forward(self, x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _fast_route_applies(self, x):
+            return _fast_conv(self, x)
+        return nn.Conv2d.forward(self, x)
+
+
+class FastConvTranspose2d(nn.ConvTranspose2d):
+    """nn.ConvTranspose2d that trains faster on a CPU (see the module docstring); same weights."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.geometry = _geometry(self)
+        self.fast = True
+
+    def _conv_forward_stock(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.ConvTranspose2d.forward(self, x)
+
+    def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
+        if output_size is None and _fast_route_applies(self, x):
+            return _fast_conv(self, x)
+        return nn.ConvTranspose2d.forward(self, x, output_size)
+
+
+def use_stock_convolutions(module: nn.Module, stock: bool = True) -> nn.Module:
+    """Make every fast layer in `module` use PyTorch's own convolution (or undo that)."""
+    for layer in module.modules():
+        if isinstance(layer, (FastConv2d, FastConvTranspose2d)):
+            layer.fast = not stock
+    return module

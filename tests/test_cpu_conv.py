@@ -1,0 +1,145 @@
+"""The CPU training routes of the DCGAN's convolutions give PyTorch's own results."""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+from ganstudio.models import build_discriminator, build_generator
+from ganstudio.models import cpu_conv
+from ganstudio.models.cpu_conv import FastConv2d, FastConvTranspose2d, plans, use_stock_convolutions
+
+# (layer, input shape): the DCGAN's shapes in small, plus a padded 3x3 conv with a bias.
+LAYERS = {
+    "strided conv": (lambda: FastConv2d(8, 16, 4, 2, 1, bias=False), (4, 8, 8, 8)),
+    "first conv, 3 channels, bias": (lambda: FastConv2d(3, 16, 4, 2, 1, bias=True), (4, 3, 16, 16)),
+    "last conv (dense)": (lambda: FastConv2d(16, 1, 4, 1, 0, bias=False), (4, 16, 4, 4)),
+    "3x3 conv, bias": (lambda: FastConv2d(6, 5, 3, 1, 1, bias=True), (2, 6, 7, 7)),
+    "first transposed (dense)": (lambda: FastConvTranspose2d(10, 16, 4, 1, 0, bias=False), (4, 10, 1, 1)),
+    "strided transposed": (lambda: FastConvTranspose2d(16, 8, 4, 2, 1, bias=False), (4, 16, 4, 4)),
+    "last transposed, bias": (lambda: FastConvTranspose2d(8, 3, 4, 2, 1, bias=True), (4, 8, 8, 8)),
+}
+
+
+@pytest.fixture
+def forced_route(monkeypatch):
+    """Force one route wherever it exists (the other computations keep PyTorch's)."""
+
+    def force(route: str) -> None:
+        monkeypatch.setattr(cpu_conv, "_fastest", lambda key, candidates: route if route in candidates else "onednn")
+
+    return force
+
+
+def _train_once(layer: nn.Module, x: torch.Tensor, grad_seed: int, bf16: bool):
+    x = x.clone().requires_grad_(True)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        y = layer(x)
+    torch.manual_seed(grad_seed)
+    (y.float() * torch.randn(y.shape)).sum().backward()
+    grads = [x.grad, layer.weight.grad] + ([layer.bias.grad] if layer.bias is not None else [])
+    return y, grads
+
+
+@pytest.mark.parametrize("route", ["onednn", "matmul"])
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_each_route_gives_pytorchs_output_gradients_and_layout(name, route, forced_route):
+    forced_route(route)
+    make, shape = LAYERS[name]
+    for channels_last, bf16 in itertools.product((True, False), (False, True)):
+        torch.manual_seed(0)
+        fast = make()
+        stock = use_stock_convolutions(make())
+        stock.load_state_dict(fast.state_dict())
+        x = torch.randn(shape)
+        if channels_last:
+            fast, stock = fast.to(memory_format=torch.channels_last), stock.to(memory_format=torch.channels_last)
+            x = x.to(memory_format=torch.channels_last)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # e.g. a matrix product resizing its output
+            y_fast, grads_fast = _train_once(fast, x, 1, bf16)
+        y_stock, grads_stock = _train_once(stock, x, 1, bf16)
+        tolerance = 2e-2 if bf16 else 1e-5
+        case = f"{name}, {route}, channels_last={channels_last}, bf16={bf16}"
+        assert y_fast.dtype == y_stock.dtype and y_fast.shape == y_stock.shape, case
+        assert y_fast.is_contiguous(memory_format=torch.channels_last) == y_stock.is_contiguous(
+            memory_format=torch.channels_last
+        ), case
+        for a, b in zip([y_fast] + grads_fast, [y_stock] + grads_stock):
+            assert ((a.float() - b.float()).norm() / b.float().norm()).item() < tolerance, case
+
+
+def test_an_in_place_activation_after_the_matrix_product_route_trains(forced_route):
+    forced_route("matmul")
+    torch.manual_seed(0)
+    fast = nn.Sequential(FastConv2d(3, 8, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True))
+    stock = use_stock_convolutions(nn.Sequential(FastConv2d(3, 8, 4, 2, 1), nn.LeakyReLU(0.2, inplace=True)))
+    stock.load_state_dict(fast.state_dict())
+    x = torch.randn(2, 3, 8, 8)
+    fast(x).sum().backward()
+    stock(x).sum().backward()
+    assert torch.allclose(fast[0].weight.grad, stock[0].weight.grad, atol=1e-5)
+
+
+def test_r1_penalty_differentiates_twice_through_the_fast_routes(forced_route):
+    forced_route("matmul")
+    torch.manual_seed(0)
+    fast = build_discriminator("dcgan", resolution=16, channels=3, width=8)
+    stock = use_stock_convolutions(build_discriminator("dcgan", resolution=16, channels=3, width=8))
+    stock.load_state_dict(fast.state_dict())
+    x = torch.randn(4, 3, 16, 16)
+    grads = []
+    for model in (fast, stock):
+        real = x.clone().requires_grad_(True)
+        (slope,) = torch.autograd.grad(model(real).sum(), real, create_graph=True)
+        slope.pow(2).sum().backward()
+        grads.append(torch.cat([p.grad.flatten() for p in model.parameters()]))
+    assert ((grads[0] - grads[1]).norm() / grads[1].norm()).item() < 1e-5
+
+
+def test_rendering_takes_pytorchs_own_convolutions_bit_for_bit():
+    """Artwork re-rendered after this change must give the same pixels as before it."""
+    torch.manual_seed(0)
+    fast = build_generator("dcgan", resolution=16, channels=3, z_dim=8, width=8).eval()
+    stock = use_stock_convolutions(build_generator("dcgan", resolution=16, channels=3, z_dim=8, width=8)).eval()
+    stock.load_state_dict(fast.state_dict())
+    before = len(plans())
+    z = torch.randn(5, 8)
+    with torch.no_grad():
+        assert torch.equal(fast(z), stock(z))
+    assert len(plans()) == before  # nothing was timed: the fast routes never ran
+
+
+def test_the_layers_keep_pytorchs_state_dict():
+    fast = FastConvTranspose2d(10, 16, 4, 1, 0, bias=False)
+    plain = nn.ConvTranspose2d(10, 16, 4, 1, 0, bias=False)
+    assert list(fast.state_dict()) == list(plain.state_dict())
+    fast.load_state_dict(plain.state_dict())
+    assert torch.equal(fast.weight, plain.weight)
+
+
+def test_training_a_step_times_each_layer_once_and_keeps_the_choice():
+    from ganstudio.config import RunConfig
+    from ganstudio.data import make_demo_set
+    from ganstudio.engine import Trainer
+
+    cfg = RunConfig()
+    cfg.data.resolution = 16
+    cfg.model.arch, cfg.model.width, cfg.model.z_dim = "dcgan", 8, 8
+    cfg.train.batch = 8
+    cfg.train.precision = "fp32"
+    trainer = Trainer(cfg.validate(), make_demo_set("shapes", 16, 16, seed=0), None, device="cpu")
+    cpu_conv._PLANS.clear()
+    trainer.step()
+    chosen = plans()
+    # G: 3 transposed layers at 16 px; D: 3 convolutions, each with a forward and a weight
+    # gradient, plus input gradients where they flow on to another layer.
+    assert {key[0] for key in chosen} == {"forward", "weight grad", "input grad"}
+    assert len({key for key in chosen if key[0] == "forward"}) == 6
+    assert set(chosen.values()) <= {"onednn", "matmul"}
+    trainer.step()
+    assert plans() == chosen  # timed once, then kept
