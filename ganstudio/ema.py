@@ -52,8 +52,7 @@ def update_ema(ema: nn.Module, generator: nn.Module, beta: float) -> None:
         torch._foreach_copy_(ema_params, params)
     else:
         torch._foreach_lerp_(ema_params, params, 1.0 - beta)
-    for ema_buffer, buffer in zip(ema.buffers(), generator.buffers()):
-        ema_buffer.copy_(buffer)
+    torch._foreach_copy_(list(ema.buffers()), list(generator.buffers()))
 
 
 @torch.no_grad()

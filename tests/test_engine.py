@@ -77,6 +77,28 @@ def test_resume_continues_as_if_never_stopped(tiny_images, tmp_path):
     assert np.array_equal(a, b)
 
 
+def test_a_checkpoint_saved_without_fused_adam_resumes_with_it(tiny_images, tmp_path):
+    """Checkpoints from before fused Adam (or from an MPS machine) carry on, fused, here."""
+    from ganstudio.checkpoint import save_checkpoint
+
+    run = tmp_path / "run"
+    first, _ = _train(tiny_config(train__steps=8), tiny_images, run)
+    assert all(group["fused"] for group in first.opt_g.param_groups + first.opt_d.param_groups)
+    latest = run / "checkpoints" / "latest.pt"
+    state = load_checkpoint(latest)
+    for key in ("opt_G", "opt_D"):
+        for group in state[key]["param_groups"]:
+            group["fused"], group["foreach"] = None, None  # as the unfused optimiser saved them
+    save_checkpoint(latest, state)
+
+    resumed, reports = _train(tiny_config(train__steps=12), tiny_images, run, resume=True)
+    assert reports[0].first_step == 9 and resumed.step_count == 12
+    assert all(group["fused"] for group in resumed.opt_g.param_groups + resumed.opt_d.param_groups)
+    ticks = _stats_losses(run)
+    assert [step for step, _, _ in ticks] == [4, 8, 12]
+    assert all(np.isfinite([loss for _, d, g in ticks for loss in (d, g)]))
+
+
 def test_resume_forgets_stats_written_after_the_checkpoint(tiny_images, tmp_path):
     run_dir = tmp_path / "run"
     _train(tiny_config(train__steps=8), tiny_images, run_dir)

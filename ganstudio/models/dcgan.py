@@ -21,6 +21,9 @@ so that at 64 px with width 64 the layers are exactly the paper's (512, 256, 128
 at larger sizes they are capped at min(8 * width, 512) so that a 256 px model still has
 a sane number of weights (about 12 M per network at width 64).
 
+The layers are `FastConv2d` / `FastConvTranspose2d` (cpu_conv.py): PyTorch's own layers,
+same weights and state_dict, that take faster routes when training on a CPU.
+
 This module also holds the two helpers that the ResNet models share:
 `check_resolution` and `stage_channels`.
 """
