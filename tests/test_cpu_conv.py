@@ -122,6 +122,25 @@ def test_the_layers_keep_pytorchs_state_dict():
     assert torch.equal(fast.weight, plain.weight)
 
 
+def test_layers_whose_patch_matrix_is_too_large_keep_onednn(monkeypatch):
+    """A 256 px model's first layers would need 0.5-1 GB of patches: that route is not tried."""
+    layer = FastConv2d(8, 16, 4, 2, 1, bias=False)
+    x = torch.randn(4, 8, 16, 16)
+    patch_bytes = 4 * 8 * 8 * 16 * 8 * 4  # N * OH * OW * k * k * C * 4 bytes
+    monkeypatch.setattr(cpu_conv, "PATCH_LIMIT_BYTES", patch_bytes - 1)
+    cpu_conv._PLANS.clear()
+    layer(x.requires_grad_(True)).sum().backward()
+    assert {key[0]: route for key, route in plans().items()} == {
+        "forward": "onednn", "weight grad": "onednn", "input grad": "onednn"
+    }
+    # Just within the limit, the matrix-product route is a candidate again (and is timed).
+    monkeypatch.setattr(cpu_conv, "PATCH_LIMIT_BYTES", patch_bytes)
+    timed = []
+    monkeypatch.setattr(cpu_conv, "_fastest", lambda key, candidates: timed.append((key[0], sorted(candidates))) or "onednn")
+    layer(x).sum().backward()
+    assert ("forward", ["matmul", "onednn"]) in timed and ("weight grad", ["matmul", "onednn"]) in timed
+
+
 def test_training_a_step_times_each_layer_once_and_keeps_the_choice():
     from ganstudio.config import RunConfig
     from ganstudio.data import make_demo_set

@@ -43,6 +43,10 @@ from torch import nn
 # (what, layer shape key) -> "onednn" or "matmul"; filled on first use, per process.
 _PLANS: dict[tuple, str] = {}
 _TIMING_REPEATS = 3
+# The patch matrix repeats every input pixel k*k/stride^2 times (4x for the DCGAN's layers).
+# Above this size it is not even tried: such layers have large maps, where oneDNN wins,
+# and a 256 px model's first layers would need 0.5-1 GB for it.
+PATCH_LIMIT_BYTES = 64 * 2**20
 
 
 def plans() -> dict[tuple, str]:
@@ -121,6 +125,12 @@ def _weight_grad_matmul(inp: torch.Tensor, grad_out: torch.Tensor, g: ConvGeomet
     return (rows.t() @ cols).reshape(o, g.kernel, g.kernel, inp.shape[1]).permute(0, 3, 1, 2)
 
 
+def _patches_fit(inp: torch.Tensor, g: ConvGeometry, out_h: int, out_w: int) -> bool:
+    """Whether the patch matrix of `inp` for these output sizes is within PATCH_LIMIT_BYTES."""
+    n, c = inp.shape[0], inp.shape[1]
+    return n * out_h * out_w * g.kernel * g.kernel * c * inp.element_size() <= PATCH_LIMIT_BYTES
+
+
 def _is_dense(x: torch.Tensor, g: ConvGeometry) -> bool:
     """True when the layer is a plain matrix product (one output pixel, or a 1x1 input)."""
     if g.padding:
@@ -167,7 +177,13 @@ class _FastConvFunction(torch.autograd.Function):
         shape_key = (g, tuple(x.shape), tuple(weight.shape), x.dtype, _channels_last(x))
         ctx.shape_key = shape_key
         candidates = {"onednn": lambda: _onednn_forward(x, weight, bias, g)}
-        if not g.transposed or _is_dense(x, g):
+        if g.transposed:
+            matmul_fits = _is_dense(x, g)  # otherwise it would need col2im
+        else:
+            out_h = (x.shape[2] + 2 * g.padding - g.kernel) // g.stride + 1
+            out_w = (x.shape[3] + 2 * g.padding - g.kernel) // g.stride + 1
+            matmul_fits = _patches_fit(x, g, out_h, out_w)
+        if matmul_fits:
             candidates["matmul"] = lambda: _matmul_forward(x, weight, bias, g)
         return candidates[_fastest(("forward",) + shape_key, candidates)]()
 
@@ -179,10 +195,10 @@ class _FastConvFunction(torch.autograd.Function):
         grad_out = _in_format_of(grad_out, weight)  # the layout the forward gave its output
         grad_x = grad_w = grad_b = None
         if need_w:
-            candidates = {
-                "onednn": lambda: _onednn_backward(grad_out, x, weight, g, (False, True))[1],
-                "matmul": lambda: _matmul_weight_grad(x, grad_out, g, weight),
-            }
+            candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (False, True))[1]}
+            patch_source, rows = (grad_out, x) if g.transposed else (x, grad_out)
+            if _patches_fit(patch_source, g, rows.shape[2], rows.shape[3]):
+                candidates["matmul"] = lambda: _matmul_weight_grad(x, grad_out, g, weight)
             w_route = _fastest(("weight grad",) + ctx.shape_key, candidates)
         if need_x:
             candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (True, False))[0]}
