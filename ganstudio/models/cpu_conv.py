@@ -132,6 +132,11 @@ def _patches_fit(inp: torch.Tensor, g: ConvGeometry, out_h: int, out_w: int) -> 
     return n * out_h * out_w * g.kernel * g.kernel * c * inp.element_size() <= PATCH_LIMIT_BYTES
 
 
+def _conv_output_size(x: torch.Tensor, g: ConvGeometry) -> tuple[int, int]:
+    """(height, width) of a (non-transposed) convolution's output for input x."""
+    return tuple((size + 2 * g.padding - g.kernel) // g.stride + 1 for size in x.shape[2:])
+
+
 def _is_dense(x: torch.Tensor, g: ConvGeometry) -> bool:
     """True when the layer is a plain matrix product (one output pixel, or a 1x1 input)."""
     if g.padding:
@@ -181,9 +186,7 @@ class _FastConvFunction(torch.autograd.Function):
         if g.transposed:
             matmul_fits = _is_dense(x, g)  # otherwise it would need col2im
         else:
-            out_h = (x.shape[2] + 2 * g.padding - g.kernel) // g.stride + 1
-            out_w = (x.shape[3] + 2 * g.padding - g.kernel) // g.stride + 1
-            matmul_fits = _patches_fit(x, g, out_h, out_w)
+            matmul_fits = _patches_fit(x, g, *_conv_output_size(x, g))
         if matmul_fits:
             candidates["matmul"] = lambda: _matmul_forward(x, weight, bias, g)
         return candidates[_fastest(("forward",) + shape_key, candidates)]()
@@ -195,32 +198,25 @@ class _FastConvFunction(torch.autograd.Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         grad_out = _in_format_of(grad_out, weight)  # the layout the forward gave its output
         grad_x = grad_w = grad_b = None
+        w_route = x_route = None
         if need_w:
-            candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (False, True))[1]}
+            w_candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (False, True))[1]}
             patch_source, rows = (grad_out, x) if g.transposed else (x, grad_out)
             if _patches_fit(patch_source, g, rows.shape[2], rows.shape[3]):
-                candidates["matmul"] = lambda: _matmul_weight_grad(x, grad_out, g, weight)
-            w_route = _fastest(("weight grad",) + ctx.shape_key, candidates)
+                w_candidates["matmul"] = lambda: _matmul_weight_grad(x, grad_out, g)
+            w_route = _fastest(("weight grad",) + ctx.shape_key, w_candidates)
         if need_x:
-            candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (True, False))[0]}
+            x_candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (True, False))[0]}
             if _is_dense(x, g):
-                candidates["matmul"] = lambda: _matmul_input_grad(grad_out, x, weight, g)
-            x_route = _fastest(("input grad",) + ctx.shape_key, candidates)
-        if need_x and need_w and x_route == w_route == "onednn":
+                x_candidates["matmul"] = lambda: _matmul_input_grad(grad_out, x, weight, g)
+            x_route = _fastest(("input grad",) + ctx.shape_key, x_candidates)
+        if x_route == w_route == "onednn":
             grad_x, grad_w = _onednn_backward(grad_out, x, weight, g, (True, True))  # one call, shared set-up
         else:
             if need_w:
-                grad_w = (
-                    _onednn_backward(grad_out, x, weight, g, (False, True))[1]
-                    if w_route == "onednn"
-                    else _matmul_weight_grad(x, grad_out, g, weight)
-                )
+                grad_w = w_candidates[w_route]()
             if need_x:
-                grad_x = (
-                    _onednn_backward(grad_out, x, weight, g, (True, False))[0]
-                    if x_route == "onednn"
-                    else _matmul_input_grad(grad_out, x, weight, g)
-                )
+                grad_x = x_candidates[x_route]()
         if grad_w is not None:
             grad_w = _in_format_of(grad_w, weight)
         if grad_x is not None:
@@ -250,8 +246,7 @@ def _matmul_forward(x, weight, bias, g: ConvGeometry) -> torch.Tensor:
         rows, matrix = x.reshape(n, -1), _weight_matrix(weight)
         out_c, out_h, out_w = weight.shape[1], g.kernel, g.kernel
     else:
-        out_h = (x.shape[2] + 2 * g.padding - g.kernel) // g.stride + 1
-        out_w = (x.shape[3] + 2 * g.padding - g.kernel) // g.stride + 1
+        out_h, out_w = _conv_output_size(x, g)
         rows, matrix = _patches(x, g, out_h, out_w), _weight_matrix(weight).t()
         out_c = weight.shape[0]
     # The product is written straight into the output tensor, which must not be a view:
@@ -267,7 +262,7 @@ def _matmul_forward(x, weight, bias, g: ConvGeometry) -> torch.Tensor:
     return out
 
 
-def _matmul_weight_grad(x, grad_out, g: ConvGeometry, weight) -> torch.Tensor:
+def _matmul_weight_grad(x, grad_out, g: ConvGeometry) -> torch.Tensor:
     if g.transposed:  # the transposed layer's weight (Cin, Cout, k, k): input and output swap roles
         return _weight_grad_matmul(grad_out, x, g)
     return _weight_grad_matmul(x, grad_out, g)
@@ -292,6 +287,8 @@ def _fast_route_applies(layer: nn.Module, x: torch.Tensor) -> bool:
         and x.dim() == 4
         and torch.is_grad_enabled()
         and not torch.compiler.is_compiling()
+        # Without autocast, mismatched dtypes go to PyTorch, which reports them in its own words.
+        and (torch.is_autocast_enabled("cpu") or x.dtype == layer.weight.dtype)
     )
 
 
@@ -304,8 +301,6 @@ def _fast_conv(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
         bias = bias.to(dtype) if bias is not None else None
         with torch.autocast("cpu", enabled=False):
             return _FastConvFunction.apply(x, weight, bias, layer.geometry)
-    if x.dtype != weight.dtype:
-        return layer._conv_forward_stock(x)  # let PyTorch report the mismatch in its own words
     return _FastConvFunction.apply(x, weight, bias, layer.geometry)
 
 
@@ -316,9 +311,6 @@ class FastConv2d(nn.Conv2d):
         super().__init__(*args, **kwargs)
         self.geometry = _geometry(self)
         self.fast = True  # False: always PyTorch's own convolution (the benchmarks' textbook loop)
-
-    def _conv_forward_stock(self, x: torch.Tensor) -> torch.Tensor:
-        return nn.Conv2d.forward(self, x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if _fast_route_applies(self, x):
@@ -333,9 +325,6 @@ class FastConvTranspose2d(nn.ConvTranspose2d):
         super().__init__(*args, **kwargs)
         self.geometry = _geometry(self)
         self.fast = True
-
-    def _conv_forward_stock(self, x: torch.Tensor) -> torch.Tensor:
-        return nn.ConvTranspose2d.forward(self, x)
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
         if output_size is None and _fast_route_applies(self, x):
