@@ -51,6 +51,12 @@ class LossConfig:
     r1_every: int = 16  # lazy regularisation: apply R1 every N steps, scaled up by N
     gp_weight: float = 10.0  # gradient-penalty weight for wgan-gp
     d_steps: int = 1  # discriminator updates per generator update
+    # Show D real and fake images in one batch, so its batch norm compares them on the same
+    # statistics. Apart, each batch is normalised on its own and D hardly sees a colour or
+    # brightness shift common to all fakes (see Trainer.step). Off in every preset: it kept
+    # the glyph set's papers at the right brightness, but on the colour-augmented demo
+    # sets it was no better and twice worse (README, "Real and fake in one batch").
+    joint_batch: bool = False
 
 
 @dataclass

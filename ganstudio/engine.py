@@ -293,8 +293,15 @@ class Trainer:
                 fake_in = self._augment(fake)
                 if apply_r1:
                     real_in = real_in.detach().requires_grad_(True)
-                real_logits = self.D_train(real_in)
-                fake_logits = self.D_train(fake_in)
+                if cfg.loss.joint_batch:
+                    # One batch: a batch-norm D then normalises reals and fakes on the same
+                    # statistics, so a shift common to all fakes (paper a few grey levels too
+                    # light, a tint) stays visible to it instead of being normalised away.
+                    logits = self.D_train(torch.cat([real_in, fake_in]))
+                    real_logits, fake_logits = logits[: real_in.shape[0]], logits[real_in.shape[0] :]
+                else:
+                    real_logits = self.D_train(real_in)
+                    fake_logits = self.D_train(fake_in)
                 loss_d = d_loss(kind, real_logits.float(), fake_logits.float())
             if kind == "wgan-gp":
                 loss_d = loss_d + cfg.loss.gp_weight * gradient_penalty(
@@ -315,7 +322,13 @@ class Trainer:
         # kernels in the backward pass (only the input gradient is needed).
         self.D.requires_grad_(False)
         with self._autocast():
-            fake_logits_g = self.D_for_g(self._augment(fake_for_g))
+            fake_in_g = self._augment(fake_for_g)
+            if cfg.loss.joint_batch:
+                # The same real batch beside the fakes, so D judges them as it was trained to.
+                n_real = real_in.shape[0]
+                fake_logits_g = self.D_for_g(torch.cat([real_in.detach(), fake_in_g]))[n_real:]
+            else:
+                fake_logits_g = self.D_for_g(fake_in_g)
             loss_g = g_loss(kind, fake_logits_g.float())
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()

@@ -206,6 +206,8 @@ def test_quality_figure_is_logged_and_keeps_a_best_checkpoint(tiny_images, tmp_p
         ("resnet", "wgan-gp", {}),
         ("dcgan", "hinge", {"loss__r1_gamma": 1.0, "loss__r1_every": 2}),
         ("dcgan", "ns", {"train__precision": "bf16", "loss__d_steps": 2}),
+        ("dcgan", "ns", {"loss__joint_batch": True, "loss__r1_gamma": 1.0, "loss__r1_every": 1}),
+        ("dcgan", "hinge", {"loss__joint_batch": True, "loss__d_steps": 2, "train__precision": "bf16"}),
     ],
 )
 def test_every_architecture_and_objective_trains(tiny_images, tmp_path, arch, loss, extra):
@@ -215,6 +217,32 @@ def test_every_architecture_and_objective_trains(tiny_images, tmp_path, arch, lo
     assert len(losses) == 12 and np.isfinite(losses).all()
     # The generator moved: its EMA differs from the initial weights.
     assert reports[-1].sample_grid.std() > 0
+
+
+@pytest.mark.parametrize("joint", [False, True])
+def test_a_joint_batch_shows_the_discriminator_reals_and_fakes_together(tiny_images, joint):
+    """With joint_batch every D pass (its own step and the generator's) holds the reals
+    beside the fakes, so its batch norm compares them; apart, each batch is on its own."""
+    trainer = Trainer(tiny_config(loss__joint_batch=joint), tiny_images, None, device="cpu")
+    seen = []
+    hook = trainer.D.register_forward_hook(lambda module, args, out: seen.append(args[0].detach().clone()))
+    try:
+        trainer.step()
+    finally:
+        hook.remove()
+    batch = trainer.config.train.batch
+    if not joint:
+        assert [len(x) for x in seen] == [batch] * 3  # reals, fakes, then fakes for G
+        return
+    assert [len(x) for x in seen] == [2 * batch] * 2
+    d_pass, g_pass = seen
+    # The same reals in both passes (first half), fresh augmentations of the same fakes after.
+    assert torch.equal(d_pass[:batch], g_pass[:batch])
+    # Reals come from the set (values on the uint8 grid), fakes from the generator (not).
+    grid = (d_pass[:batch] + 1) * 127.5
+    assert torch.allclose(grid, grid.round(), atol=1e-3)
+    fakes = (d_pass[batch:] + 1) * 127.5
+    assert not torch.allclose(fakes, fakes.round(), atol=1e-3)
 
 
 def test_a_set_smaller_than_the_batch_trains(tiny_images, tmp_path):
