@@ -55,7 +55,7 @@ class LossConfig:
     # statistics. Apart, each batch is normalised on its own and D hardly sees a colour or
     # brightness shift common to all fakes (see Trainer.step). Off in every preset: it kept
     # the glyph set's papers at the right brightness, but on the colour-augmented demo
-    # sets it was no better and twice worse (README, "Real and fake in one batch").
+    # sets it was no better and failed two of six pairs (README, "Real and fake in one batch").
     joint_batch: bool = False
 
 

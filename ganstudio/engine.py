@@ -298,7 +298,7 @@ class Trainer:
                     # statistics, so a shift common to all fakes (paper a few grey levels too
                     # light, a tint) stays visible to it instead of being normalised away.
                     logits = self.D_train(torch.cat([real_in, fake_in]))
-                    real_logits, fake_logits = logits[: real_in.shape[0]], logits[real_in.shape[0] :]
+                    real_logits, fake_logits = logits[: len(real_in)], logits[len(real_in) :]
                 else:
                     real_logits = self.D_train(real_in)
                     fake_logits = self.D_train(fake_in)
@@ -325,8 +325,7 @@ class Trainer:
             fake_in_g = self._augment(fake_for_g)
             if cfg.loss.joint_batch:
                 # The same real batch beside the fakes, so D judges them as it was trained to.
-                n_real = real_in.shape[0]
-                fake_logits_g = self.D_for_g(torch.cat([real_in.detach(), fake_in_g]))[n_real:]
+                fake_logits_g = self.D_for_g(torch.cat([real_in.detach(), fake_in_g]))[len(real_in) :]
             else:
                 fake_logits_g = self.D_for_g(fake_in_g)
             loss_g = g_loss(kind, fake_logits_g.float())

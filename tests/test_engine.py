@@ -236,7 +236,7 @@ def test_a_joint_batch_shows_the_discriminator_reals_and_fakes_together(tiny_ima
         return
     assert [len(x) for x in seen] == [2 * batch] * 2
     d_pass, g_pass = seen
-    # The same reals in both passes (first half), fresh augmentations of the same fakes after.
+    # The same reals in both passes (first half), the fakes after them.
     assert torch.equal(d_pass[:batch], g_pass[:batch])
     # Reals come from the set (values on the uint8 grid), fakes from the generator (not).
     grid = (d_pass[:batch] + 1) * 127.5
