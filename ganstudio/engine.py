@@ -323,7 +323,13 @@ class Trainer:
         self.D.requires_grad_(False)
         with self._autocast():
             fake_in_g = self._augment(fake_for_g)
-            if cfg.loss.joint_batch:
+            if cfg.loss.joint_batch and cfg.loss.joint_g_step == "running":
+                # D's running statistics come from its joint batches, so the fakes are
+                # normalised as D was trained to see them, without running D over reals again.
+                self.D_for_g.eval()
+                fake_logits_g = self.D_for_g(fake_in_g)
+                self.D_for_g.train()
+            elif cfg.loss.joint_batch:
                 # The same real batch beside the fakes, so D judges them as it was trained to.
                 fake_logits_g = self.D_for_g(torch.cat([real_in.detach(), fake_in_g]))[len(real_in) :]
             else:

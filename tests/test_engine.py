@@ -208,6 +208,8 @@ def test_quality_figure_is_logged_and_keeps_a_best_checkpoint(tiny_images, tmp_p
         ("dcgan", "ns", {"train__precision": "bf16", "loss__d_steps": 2}),
         ("dcgan", "ns", {"loss__joint_batch": True, "loss__r1_gamma": 1.0, "loss__r1_every": 1}),
         ("dcgan", "hinge", {"loss__joint_batch": True, "loss__d_steps": 2, "train__precision": "bf16"}),
+        ("dcgan", "ns", {"loss__joint_batch": True, "loss__joint_g_step": "running", "loss__r1_gamma": 1.0, "loss__r1_every": 1}),
+        ("resnet", "hinge", {"loss__joint_batch": True, "loss__joint_g_step": "running"}),
     ],
 )
 def test_every_architecture_and_objective_trains(tiny_images, tmp_path, arch, loss, extra):
@@ -243,6 +245,31 @@ def test_a_joint_batch_shows_the_discriminator_reals_and_fakes_together(tiny_ima
     assert torch.allclose(grid, grid.round(), atol=1e-3)
     fakes = (d_pass[batch:] + 1) * 127.5
     assert not torch.allclose(fakes, fakes.round(), atol=1e-3)
+
+
+def test_the_running_variant_judges_fakes_alone_on_the_joint_batches_statistics(tiny_images):
+    """joint_g_step="running": D's step sees reals and fakes together, the generator's step
+    the fakes alone, with D's batch norm on the running statistics the joint batches left
+    (eval mode), which that pass must not move; afterwards D trains again."""
+    trainer = Trainer(tiny_config(loss__joint_batch=True, loss__joint_g_step="running"), tiny_images, None, device="cpu")
+    norms = [m for m in trainer.D.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert norms, "the tiny DCGAN discriminator should have batch norm"
+    seen = []
+
+    def record(module, args, out):
+        seen.append((len(args[0]), module.training, [n.running_mean.clone() for n in norms]))
+
+    hook = trainer.D.register_forward_hook(record)
+    try:
+        trainer.step()
+    finally:
+        hook.remove()
+    batch = trainer.config.train.batch
+    assert [(size, training) for size, training, _ in seen] == [(2 * batch, True), (batch, False)]
+    after_d_pass = seen[0][2]
+    assert any(m.abs().sum() > 0 for m in after_d_pass)  # the joint pass did update them
+    assert all(torch.equal(a, n.running_mean) for a, n in zip(after_d_pass, norms))
+    assert trainer.D.training and all(n.training for n in norms)
 
 
 def test_a_set_smaller_than_the_batch_trains(tiny_images, tmp_path):
