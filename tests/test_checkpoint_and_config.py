@@ -164,6 +164,25 @@ def test_presets_suit_the_device_and_the_data_size():
         assert apply_preset(RunConfig(), key, n_images=100).preset == key
 
 
+def test_a_dcgan_preset_shows_its_discriminator_one_batch_where_colours_are_not_jittered():
+    """Colour-jittered sets keep reals and fakes apart; shifted-only and plain sets get one
+    joint batch with running statistics in G's step. The residual D has no batch norm there."""
+    joint = {
+        (key, n): (c.loss.joint_batch, c.loss.joint_g_step)
+        for key in ("quick-sketch", "balanced")
+        for n in (500, 2_000, 20_000)
+        for c in [apply_preset(RunConfig(), key, n_images=n)]
+    }
+    assert joint[("quick-sketch", 500)][0] is False
+    assert joint[("quick-sketch", 2_000)] == (True, "running")
+    assert joint[("quick-sketch", 20_000)] == (True, "running")
+    assert not any(joint[("balanced", n)][0] for n in (500, 2_000, 20_000))
+    # What the user wrote after choosing a preset is kept, like every other setting.
+    config = apply_preset(RunConfig(), "quick-sketch", n_images=2_000)
+    config.loss.joint_batch = False
+    assert RunConfig.from_dict(config.to_dict()).loss.joint_batch is False
+
+
 def test_quick_sketch_takes_smaller_batches_from_64_px():
     at = {}
     for resolution in (32, 64, 128):

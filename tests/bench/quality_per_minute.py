@@ -22,7 +22,7 @@ measured on its generator. "spread" is the samples' mean pairwise distance over 
 images': near 1 they vary like the data, towards 0 they collapse to a few pictures.
 "floor" is the SWD of 512 other real images: the figure a perfect generator would get.
 
-Sets: the three demo sets, and "glyphs": letters drawn by the fonts installed on this
+Sets: the three demo sets (NAME:COUNT for another size, e.g. shapes:10000), and "glyphs": letters drawn by the fonts installed on this
 machine, written as PNG files and read back through the app's folder loader.
 
 Verdict per set: GAN Studio is "clearly better" when its SWD is at least 10% lower at every
@@ -289,7 +289,8 @@ def load_set(name: str, resolution: int, scratch: Path) -> tuple[np.ndarray, np.
     else:
         source = f"demo:{name}"
     loaded = load_images(source, resolution=resolution, cache_dir=cache)
-    extra = make_demo_set(name, EVAL_IMAGES, resolution, seed=1) if source.startswith("demo:") else None
+    kind = name.split(":")[0]  # "shapes:10000" is the shapes demo set at 10,000 images
+    extra = make_demo_set(kind, EVAL_IMAGES, resolution, seed=1) if source.startswith("demo:") else None
     return loaded.images, extra, source
 
 
