@@ -164,8 +164,9 @@ def apply_preset(config: RunConfig, key: str, *, n_images: int, set_resolution: 
     # tint). One joint batch in D's step, and D's running statistics in G's step, keep it
     # visible at no extra cost: on the 2,000-image glyph set at 32 px (three seeds) the
     # SWD halved at 1 and 2 minutes and a step got ~12% cheaper (one D pass over 128
-    # images instead of two over 64). With colour jitter it did not help (README).
+    # images instead of two over 64). With colour jitter it did not help, and at 64 px
+    # (batch 32) it was about 30% worse on the same set, so it stays off there (README).
     uses_batch_norm_d = preset.arch == "dcgan"
-    out.loss.joint_batch = uses_batch_norm_d and "color" not in out.augment.policy
+    out.loss.joint_batch = uses_batch_norm_d and "color" not in out.augment.policy and out.data.resolution < 64
     out.loss.joint_g_step = "running"
     return out.validate()
