@@ -55,7 +55,7 @@ class LossConfig:
     # Show D real and fake images in one batch, so its batch norm compares them on the same
     # statistics. Apart, each batch is normalised on its own and D hardly sees a colour or
     # brightness shift common to all fakes (see Trainer.step). Quick sketch turns it on below
-    # 64 px for sets whose colours are not jittered (2,000 images and up; apply_preset): it
+    # 64 px for sets that are only shifted (2,000 to 10,000 images; apply_preset): it
     # kept the glyph set's papers at the right brightness; on the colour-augmented demo
     # sets it was no better and failed two of six pairs (README, "Real and fake in one batch").
     joint_batch: bool = False

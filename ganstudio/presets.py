@@ -164,9 +164,11 @@ def apply_preset(config: RunConfig, key: str, *, n_images: int, set_resolution: 
     # tint). One joint batch in D's step, and D's running statistics in G's step, keep it
     # visible at no extra cost: on the 2,000-image glyph set at 32 px (three seeds) the
     # SWD halved at 1 and 2 minutes and a step got ~12% cheaper (one D pass over 128
-    # images instead of two over 64). With colour jitter it did not help, and at 64 px
-    # (batch 32) it was about 30% worse on the same set, so it stays off there (README).
+    # images instead of two over 64). With colour jitter it did not help; at 64 px (batch
+    # 32) it was about 30% worse on the same set, and on 10,000 unaugmented shapes at 32 px
+    # it was behind at 3 minutes (96 against 63, one run each), so it stays off there (README).
     uses_batch_norm_d = preset.arch == "dcgan"
-    out.loss.joint_batch = uses_batch_norm_d and "color" not in out.augment.policy and out.data.resolution < 64
+    shifted_only = out.augment.policy == "translation"  # the sets of 2,000 to 10,000 images
+    out.loss.joint_batch = uses_batch_norm_d and shifted_only and out.data.resolution < 64
     out.loss.joint_g_step = "running"
     return out.validate()
