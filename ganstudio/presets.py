@@ -159,16 +159,23 @@ def apply_preset(config: RunConfig, key: str, *, n_images: int, set_resolution: 
     if out.augment.policy:
         out.augment.probability = 1.0
         out.augment.adaptive = False
-    # Without colour augmentation a batch's colours say something, and a batch-norm D that
-    # normalises reals and fakes apart hides a shift all fakes share (paper too light, a
-    # tint). One joint batch in D's step, and D's running statistics in G's step, keep it
-    # visible at no extra cost: on the 2,000-image glyph set at 32 px (three seeds) the
-    # SWD halved at 1 and 2 minutes and a step got ~12% cheaper (one D pass over 128
-    # images instead of two over 64). With colour jitter it did not help; at 64 px (batch
-    # 32) it was about 30% worse on the same set, and on 10,000 unaugmented shapes at 32 px
-    # it was behind at 3 minutes (96 against 63, one run each), so it stays off there (README).
-    uses_batch_norm_d = preset.arch == "dcgan"
-    shifted_only = out.augment.policy == "translation"  # the sets of 2,000 to 10,000 images
-    out.loss.joint_batch = uses_batch_norm_d and shifted_only and out.data.resolution < 64
+    out.loss.joint_batch = joint_batch_suits(out)
     out.loss.joint_g_step = "running"
     return out.validate()
+
+
+def joint_batch_suits(config: RunConfig) -> bool:
+    """Whether D should see reals and fakes as one batch for these settings (see below).
+
+    Without colour augmentation a batch's colours say something, and a batch-norm D that
+    normalises reals and fakes apart hides a shift all fakes share (paper too light, a
+    tint). One joint batch in D's step, and D's running statistics in G's step, keep it
+    visible at no extra cost: on the 2,000-image glyph set at 32 px (three seeds) the SWD
+    halved at 1 and 2 minutes and a step got ~12% cheaper (one D pass over 128 images
+    instead of two over 64). With colour jitter it did not help; at 64 px (batch 32) it was
+    about 30% worse on the same set, and on 10,000 unaugmented shapes at 32 px it was behind
+    at 3 minutes (96 against 63, one run each), so it stays off there (README).
+    """
+    uses_batch_norm_d = config.model.arch == "dcgan"  # the residual D has none
+    shifted_only = config.augment.policy == "translation"  # the preset's choice for 2,000-10,000 images
+    return uses_batch_norm_d and shifted_only and config.data.resolution < 64

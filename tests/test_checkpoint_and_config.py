@@ -16,7 +16,7 @@ from ganstudio.checkpoint import (
     save_checkpoint,
 )
 from ganstudio.config import ConfigError, RunConfig
-from ganstudio.presets import PRESETS, apply_preset, choose_preset, get_preset
+from ganstudio.presets import PRESETS, apply_preset, choose_preset, get_preset, joint_batch_suits
 
 
 class _Payload:
@@ -182,10 +182,13 @@ def test_a_dcgan_preset_shows_its_discriminator_one_batch_on_shifted_only_sets()
     at_64 = RunConfig()
     at_64.data.resolution = 64
     assert apply_preset(at_64, "quick-sketch", n_images=2_000).loss.joint_batch is False
-    # What the user wrote after choosing a preset is kept, like every other setting.
-    config = apply_preset(RunConfig(), "quick-sketch", n_images=2_000)
-    config.loss.joint_batch = False
-    assert RunConfig.from_dict(config.to_dict()).loss.joint_batch is False
+    # The rule follows the settings, so an edit after the preset (the app's Advanced
+    # settings) is judged on what will train.
+    edited = apply_preset(RunConfig(), "quick-sketch", n_images=2_000)
+    edited.augment.policy = "color,translation"
+    assert joint_batch_suits(edited) is False
+    edited.augment.policy, edited.model.arch = "translation", "resnet"
+    assert joint_batch_suits(edited) is False
 
 
 def test_quick_sketch_takes_smaller_batches_from_64_px():

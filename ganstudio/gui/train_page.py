@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from ..config import ARCHITECTURES, LOSSES, RunConfig
 from ..health import HealthMonitor, HealthWarning
-from ..presets import PRESETS, apply_preset, choose_preset
+from ..presets import PRESETS, apply_preset, choose_preset, joint_batch_suits
 from ..threads import cpu_cores
 from ..wording import format_duration
 from .plots import TrainingPlots
@@ -382,6 +382,7 @@ class TrainPage(QWidget):
         augment = self.augment_combo.currentData()
         if augment is not None:
             cfg.augment.policy = augment
+        cfg.loss.joint_batch = joint_batch_suits(cfg)  # follows the architecture and augmentation chosen
         cfg.train.seed = self.seed_spin.value()
         cfg.train.precision = self.precision_combo.currentData()
         cfg.train.compile = self.compile_check.isChecked()

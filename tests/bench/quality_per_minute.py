@@ -22,8 +22,9 @@ measured on its generator. "spread" is the samples' mean pairwise distance over 
 images': near 1 they vary like the data, towards 0 they collapse to a few pictures.
 "floor" is the SWD of 512 other real images: the figure a perfect generator would get.
 
-Sets: the three demo sets (NAME:COUNT for another size, e.g. shapes:10000), and "glyphs": letters drawn by the fonts installed on this
-machine, written as PNG files and read back through the app's folder loader.
+Sets: the three demo sets (NAME:COUNT for another size, e.g. shapes:10000), and "glyphs":
+letters drawn by the fonts installed on this machine, written as PNG files and read back
+through the app's folder loader.
 
 Verdict per set: GAN Studio is "clearly better" when its SWD is at least 10% lower at every
 mark from 1 minute on, and it "collapsed" when its spread falls under half its best so far

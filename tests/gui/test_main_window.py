@@ -304,3 +304,9 @@ def test_automatic_augmentation_says_what_it_picked_for_the_set(window, qtbot):
         qtbot.waitUntil(lambda: combo.itemText(0) == text, timeout=5_000)
         assert combo.currentIndex() == 0
         assert page.build_config().augment.policy == policy
+        # Quick sketch's one joint D batch goes with shifted-only sets (presets.joint_batch_suits).
+        assert page.build_config().loss.joint_batch is (policy == "translation")
+    # The user picks colour jitter for the 3,000 shapes: the joint batch goes with it.
+    combo.setCurrentIndex(combo.findData("color,translation"))
+    config = page.build_config()
+    assert config.augment.policy == "color,translation" and config.loss.joint_batch is False
