@@ -165,7 +165,7 @@ def apply_preset(config: RunConfig, key: str, *, n_images: int, set_resolution: 
 
 
 def joint_batch_suits(config: RunConfig) -> bool:
-    """Whether D should see reals and fakes as one batch for these settings (see below).
+    """Whether D should see reals and fakes as one batch for these settings (loss.joint_batch).
 
     Without colour augmentation a batch's colours say something, and a batch-norm D that
     normalises reals and fakes apart hides a shift all fakes share (paper too light, a
