@@ -5,8 +5,11 @@ Nothing here asserts a GPU: every query degrades to the CPU.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import math
 import shutil
+import time
 from dataclasses import dataclass
 
 import torch
@@ -50,11 +53,47 @@ def describe_device(device: torch.device) -> str:
 
 
 def cpu_supports_bf16() -> bool:
-    """True when oneDNN has native bf16 kernels (AVX-512 BF16 / AMX), where bf16 autocast pays off."""
+    """True when the CPU has the instructions for oneDNN's native bf16 kernels (AVX-512 BF16 / AMX)."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+# bf16 must beat fp32 by this much in the probe to be chosen. Seen in the probe: 7-9x with
+# AMX, about 2x with AVX-512 BF16 alone (the peaks in the README), 0.65-0.8x when oneDNN is
+# held back from both (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16 on the AMX host), where a
+# whole training step in bf16 was about a third slower than in fp32.
+BF16_MIN_SPEEDUP = 1.3
+
+
+@functools.cache
+def cpu_bf16_is_faster() -> bool:
+    """True when bf16 convolutions run clearly faster than fp32 on this CPU: measured once.
+
+    Having the instructions is not enough: a virtual machine may hide them from oneDNN,
+    `ONEDNN_MAX_CPU_ISA` may hold it back, and then bf16 is emulated and slower. So a
+    channels-last 3x3 convolution is timed in both formats (20-80 ms, once per process).
+    """
+    if not cpu_supports_bf16():
+        return False
+    fp32, bf16 = (_probe_convolution_seconds(dtype) for dtype in (torch.float32, torch.bfloat16))
+    return fp32 >= BF16_MIN_SPEEDUP * bf16
+
+
+def _probe_convolution_seconds(dtype: torch.dtype) -> float:
+    """Best of three: a 128-channel 3x3 convolution over 16 maps of 16x16 (1.2 GFLOP)."""
+    generator = torch.Generator().manual_seed(0)  # leaves the global random stream alone
+    x = torch.randn(16, 128, 16, 16, generator=generator).to(dtype, memory_format=torch.channels_last)
+    w = torch.randn(128, 128, 3, 3, generator=generator).to(dtype, memory_format=torch.channels_last)
+    best = math.inf
+    with torch.no_grad():
+        torch.nn.functional.conv2d(x, w, padding=1)  # first call picks and builds the kernel
+        for _ in range(3):
+            start = time.perf_counter()
+            torch.nn.functional.conv2d(x, w, padding=1)
+            best = min(best, time.perf_counter() - start)
+    return best
 
 
 @dataclass(frozen=True)
@@ -76,14 +115,16 @@ _PRECISIONS = {
 def resolve_precision(request: str, device: torch.device) -> Precision:
     """Turn 'auto' into what suits the device; fall back to fp32 where a format is unsupported.
 
-    On the CPU bf16 autocast is chosen only where the CPU has native bf16 kernels: measured
-    with tests/bench/train_speed.py (see README), elsewhere it is emulated and slower.
+    On the CPU bf16 autocast is chosen only where the CPU has native bf16 kernels and they
+    are measured faster than fp32 (`cpu_bf16_is_faster`): the training step then runs
+    1.3-2.2x faster (tests/bench/train_speed.py, see README); elsewhere bf16 is emulated
+    and slower.
     """
     if request == "auto":
         if device.type == "cuda":
             request = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         elif device.type == "cpu":
-            request = "bf16" if cpu_supports_bf16() else "fp32"
+            request = "bf16" if cpu_bf16_is_faster() else "fp32"
         else:
             request = "fp32"
     if request == "fp16" and device.type != "cuda":
