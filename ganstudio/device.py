@@ -10,7 +10,7 @@ import importlib.util
 import math
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -104,6 +104,7 @@ class Precision:
     name: str  # "fp32", "bf16" or "fp16"
     autocast_dtype: torch.dtype | None
     needs_grad_scaler: bool
+    why: str = ""  # where the choice differs from what was asked or might be expected, in plain words
 
 
 _PRECISIONS = {
@@ -121,18 +122,23 @@ def resolve_precision(request: str, device: torch.device) -> Precision:
     1.3-2.2x faster (tests/bench/train_speed.py, see README); elsewhere bf16 is emulated
     and slower.
     """
+    why = ""
     if request == "auto":
         if device.type == "cuda":
             request = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
         elif device.type == "cpu":
             request = "bf16" if cpu_bf16_is_faster() else "fp32"
+            if request == "fp32" and cpu_supports_bf16():
+                why = "bf16 is emulated on this CPU and measured slower than fp32"
         else:
             request = "fp32"
     if request == "fp16" and device.type != "cuda":
         request = "fp32"  # fp16 autocast without a GPU is slow and needs loss scaling: not worth it
+        why = "fp16 needs an NVIDIA GPU"
     if request == "bf16" and device.type == "mps":
         request = "fp32"
-    return _PRECISIONS[request]
+        why = "bf16 is not supported on Apple MPS"
+    return replace(_PRECISIONS[request], why=why)
 
 
 def compile_unavailable_reason(device: torch.device) -> str | None:
