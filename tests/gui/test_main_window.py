@@ -278,17 +278,30 @@ def test_training_from_the_window_leaves_a_core_to_the_window_unless_told(window
         qtbot.waitUntil(lambda: window.thread is None or not window.thread.isRunning(), timeout=30_000)
         return shown
 
+    import torch
+
+    from ganstudio.device import resolve_precision
+
     expected = threads.training_threads_beside_window(threads.remember_torch_default(1))
     automatic = train_once()
-    assert automatic == f"CPU ({expected} thread{'' if expected == 1 else 's'})"
+    number_format = resolve_precision(window.training.config.train.precision, torch.device("cpu")).name
+    assert automatic == f"CPU ({expected} thread{'' if expected == 1 else 's'})  ·  {number_format}"
+    assert window.device_label.toolTip().startswith(f"Training in {number_format}")
     assert expected <= max(1, threads.cpu_cores() - 1) or threads.cpu_cores() <= 2
 
     spin.setValue(threads.cpu_cores())  # the user wants every core
     qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)
     every = train_once()
     cores = threads.cpu_cores()
-    assert every == f"CPU ({cores} thread{'' if cores == 1 else 's'})"
+    assert every == f"CPU ({cores} thread{'' if cores == 1 else 's'})  ·  {number_format}"
     assert window.train_page.save_settings()["threads"] == cores
+
+    # A number format this machine cannot use: the status bar shows what it trains in, and why.
+    combo = window.findChild(object, "precisionCombo")
+    combo.setCurrentIndex(combo.findData("fp16"))
+    qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)
+    assert train_once().endswith("  ·  fp32")
+    assert window.device_label.toolTip() == "Training in fp32 (fp16 needs an NVIDIA GPU)"
 
 
 def test_automatic_augmentation_says_what_it_picked_for_the_set(window, qtbot):
