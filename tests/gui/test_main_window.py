@@ -296,12 +296,17 @@ def test_training_from_the_window_leaves_a_core_to_the_window_unless_told(window
     assert every == f"CPU ({cores} thread{'' if cores == 1 else 's'})  ·  {number_format}"
     assert window.train_page.save_settings()["threads"] == cores
 
-    # A number format this machine cannot use: the status bar shows what it trains in, and why.
+
+def test_the_status_bar_says_which_number_format_a_run_trains_in_and_why(window, qtbot):
+    _use_tiny_demo(window, qtbot)
     combo = window.findChild(object, "precisionCombo")
-    combo.setCurrentIndex(combo.findData("fp16"))
-    qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)
-    assert train_once().endswith("  ·  fp32")
+    combo.setCurrentIndex(combo.findData("fp16"))  # a format this machine cannot use
+    qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "running", timeout=30_000)
+    assert window.device_label.text().endswith("  ·  fp32")
     assert window.device_label.toolTip() == "Training in fp32 (fp16 needs an NVIDIA GPU)"
+    qtbot.mouseClick(window.findChild(object, "stopButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.thread is None or not window.thread.isRunning(), timeout=30_000)
 
 
 def test_automatic_augmentation_says_what_it_picked_for_the_set(window, qtbot):
