@@ -273,14 +273,17 @@ class MainWindow(QMainWindow):
         self.training.run_dir = run_dir
         self.training.config = config
         self.training.set_state("starting")
-        self.thread = TrainingThread(
+        thread = TrainingThread(
             config, images.images, run_dir, resume=resume, threads=self.train_page.training_threads(), parent=self
         )
-        self.thread.started_training.connect(self._on_started)
-        self.thread.report.connect(self._on_report)
-        self.thread.failed.connect(self._on_failed)
-        self.thread.finished.connect(self._on_thread_finished)
-        self.thread.start()
+        thread.started_training.connect(self._on_started)
+        thread.report.connect(self._on_report)
+        thread.failed.connect(self._on_failed)
+        # Bound to this thread: the previous run's `finished` can still be queued when a quick
+        # Stop-then-Start has already made a new thread, and must not take that one away.
+        thread.finished.connect(lambda: self._on_thread_finished(thread))
+        self.thread = thread
+        thread.start()
         self.explore_page.set_run_dir(run_dir)
         self.explore_page.set_run_name(run_dir.name)
         self._generator_run = run_dir
@@ -327,10 +330,11 @@ class MainWindow(QMainWindow):
         self.training.post("error", message)
         self.training.set_state("failed")
 
-    def _on_thread_finished(self) -> None:
-        thread, self.thread = self.thread, None
-        if thread is not None:
-            thread.deleteLater()
+    def _on_thread_finished(self, thread: TrainingThread) -> None:
+        thread.deleteLater()
+        if thread is not self.thread:
+            return  # an earlier run's thread, ending after the next run started: that run carries on
+        self.thread = None
         if self.training.busy:  # ended without a final report (e.g. failed to start)
             self.training.set_state("failed" if self.training.state == "starting" else "stopped")
         self.trainingFinished.emit()

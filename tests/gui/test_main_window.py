@@ -309,6 +309,45 @@ def test_the_status_bar_says_which_number_format_a_run_trains_in_and_why(window,
     qtbot.waitUntil(lambda: window.thread is None or not window.thread.isRunning(), timeout=30_000)
 
 
+
+def test_stop_then_start_at_once_keeps_the_new_run(window, qtbot):
+    # Start comes back with the stopped run's last report, which can arrive before its
+    # thread's `finished` signal is handled. That late signal once took the new run's thread
+    # away with it: Qt destroyed a running thread and the whole app aborted (about one in
+    # five times over these eight quick restarts, each in another number format).
+    _use_tiny_demo(window, qtbot)
+    start = window.findChild(object, "startButton")
+    stop = window.findChild(object, "stopButton")
+    combo = window.findChild(object, "precisionCombo")
+    for i in range(8):
+        combo.setCurrentIndex(i % combo.count())
+        qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)
+        qtbot.mouseClick(start, Qt.LeftButton)
+        qtbot.waitUntil(lambda: window.training.state == "running", timeout=30_000)
+        assert window.thread is not None and window.thread.isRunning()
+        assert window.device_label.text().split("  ·  ")[-1] in ("fp32", "bf16")
+        qtbot.wait(300)
+        qtbot.mouseClick(stop, Qt.LeftButton)
+        qtbot.waitUntil(lambda: window.thread is None or not window.thread.isRunning(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    assert window.training.state in ("stopped", "finished")
+
+
+def test_a_late_finished_signal_of_the_previous_run_leaves_the_new_one_running(window, qtbot, tmp_path):
+    # The same race, made certain: a thread that is not the current one reports its end.
+    from ganstudio.gui.training_thread import TrainingThread
+
+    _use_tiny_demo(window, qtbot)
+    qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "running", timeout=30_000)
+    current = window.thread
+    earlier = TrainingThread(window.training.config, None, tmp_path / "earlier", parent=window)  # never started
+    window._on_thread_finished(earlier)
+    assert window.thread is current and current.isRunning() and window.training.state == "running"
+    qtbot.mouseClick(window.findChild(object, "stopButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    assert window.training.state in ("stopped", "finished")
+
 def test_automatic_augmentation_says_what_it_picked_for_the_set(window, qtbot):
     page = window.train_page
     combo = window.findChild(object, "augmentCombo")
