@@ -274,8 +274,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
             c = trainer.config
             _say(
                 f"Preset {c.preset}: {c.model.arch} at {c.data.resolution}px, loss {c.loss.kind}, batch {c.train.batch}, "
-                f"{trainer.precision.name}" + (f" ({trainer.precision.why})" if trainer.precision.why else "")
-                + (f", augmentation {c.augment.policy}" if c.augment.policy else "")
+                f"{trainer.precision.describe()}" + (f", augmentation {c.augment.policy}" if c.augment.policy else "")
             )
             if resume:
                 _say(f"Resuming at step {trainer.step_count}.")

@@ -106,6 +106,10 @@ class Precision:
     needs_grad_scaler: bool
     why: str = ""  # where the choice differs from what was asked or might be expected, in plain words
 
+    def describe(self) -> str:
+        """'bf16', or 'fp32 (fp16 needs an NVIDIA GPU)' when there is a reason to give."""
+        return f"{self.name} ({self.why})" if self.why else self.name
+
 
 _PRECISIONS = {
     "fp32": Precision("fp32", None, False),

@@ -872,8 +872,7 @@ class Trainer:
         c = self.config
         return (
             f"{c.model.arch} at {c.data.resolution}px, width {c.model.width}, loss {c.loss.kind}, batch {c.train.batch}, "
-            f"{self.precision.name}" + (f" ({self.precision.why})" if self.precision.why else "")
-            + f" on {self.device.type}, {len(self.bank)} images"
+            f"{self.precision.describe()} on {self.device.type}, {len(self.bank)} images"
             + (f", {self.dist.world_size} processes" if self.dist.enabled else "")
         )
 

@@ -127,12 +127,12 @@ def test_undecodable_images_are_skipped_and_named(tmp_path, capsys):
     assert good.exists()  # the user's files are untouched
 
 
-
 def test_the_terminal_says_why_a_run_trains_in_another_number_format(tmp_path, capsys):
     (tmp_path / "tiny.json").write_text(tiny_config(train__steps=1, train__precision="fp16").to_json())
     code = main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(tmp_path / "run")])
     assert code == 0
     assert "fp32 (fp16 needs an NVIDIA GPU)" in capsys.readouterr().out
+
 
 @pytest.mark.parametrize(
     "args,expected",

@@ -304,12 +304,11 @@ class MainWindow(QMainWindow):
             self.thread.request_stop()
             self.training.set_state("stopping")
 
-    def _on_started(self, device: str, number_format: str, config) -> None:
+    def _on_started(self, device: str, precision, config) -> None:
         self.training.config = config
         # "CPU (2 threads) · bf16"; the tooltip says why when the format is not the one asked for.
-        name, _, why = number_format.partition(": ")
-        self.device_label.setText(f"{device}  ·  {name}")
-        self.device_label.setToolTip(f"Training in {name}" + (f" ({why})" if why else ""))
+        self.device_label.setText(f"{device}  ·  {precision.name}")
+        self.device_label.setToolTip(f"Training in {precision.describe()}")
         if self.training.state == "starting":
             self.training.set_state("running")
         self._push_recent("recent/runs", str(self.training.run_dir))

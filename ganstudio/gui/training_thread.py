@@ -22,7 +22,7 @@ log = logging.getLogger("ganstudio.gui.training")
 
 
 class TrainingThread(QThread):
-    started_training = Signal(str, str, object)  # device description, number format (and why), final RunConfig
+    started_training = Signal(str, object, object)  # device description, device.Precision, the Trainer's final RunConfig
     report = Signal(object)  # engine.TickReport, once per tick
     failed = Signal(str)  # one plain line
 
@@ -98,9 +98,7 @@ class TrainingThread(QThread):
                 if self._pause_requested:
                     trainer.request_pause()
             self._images = None  # the trainer holds its own copy (on the device)
-            precision = trainer.precision
-            number_format = precision.name + (f": {precision.why}" if precision.why else "")
-            self.started_training.emit(describe_device(trainer.device), number_format, trainer.config)
+            self.started_training.emit(describe_device(trainer.device), trainer.precision, trainer.config)
             try:
                 for report in trainer.run():
                     self.report.emit(report)
