@@ -45,7 +45,7 @@ def _train_once(layer: nn.Module, x: torch.Tensor, grad_seed: int, bf16: bool):
     return y, grads
 
 
-@pytest.mark.parametrize("route", ["onednn", "matmul"])
+@pytest.mark.parametrize("route", ["onednn", "matmul", "phase"])
 @pytest.mark.parametrize("name", list(LAYERS))
 def test_each_route_gives_pytorchs_output_gradients_and_layout(name, route, forced_route):
     forced_route(route)
@@ -85,8 +85,9 @@ def test_an_in_place_activation_after_the_matrix_product_route_trains(forced_rou
     assert torch.allclose(fast[0].weight.grad, stock[0].weight.grad, atol=1e-5)
 
 
-def test_r1_penalty_differentiates_twice_through_the_fast_routes(forced_route):
-    forced_route("matmul")
+@pytest.mark.parametrize("route", ["matmul", "phase"])
+def test_r1_penalty_differentiates_twice_through_the_fast_routes(route, forced_route):
+    forced_route(route)
     torch.manual_seed(0)
     fast = build_discriminator("dcgan", resolution=16, channels=3, width=8)
     stock = use_stock_convolutions(build_discriminator("dcgan", resolution=16, channels=3, width=8))
@@ -159,6 +160,6 @@ def test_training_a_step_times_each_layer_once_and_keeps_the_choice():
     # gradient, plus input gradients where they flow on to another layer.
     assert {key[0] for key in chosen} == {"forward", "weight grad", "input grad"}
     assert len({key for key in chosen if key[0] == "forward"}) == 6
-    assert set(chosen.values()) <= {"onednn", "matmul"}
+    assert set(chosen.values()) <= {"onednn", "matmul", "phase"}
     trainer.step()
     assert plans() == chosen  # timed once, then kept
