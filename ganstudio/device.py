@@ -10,6 +10,7 @@ import importlib.util
 import math
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
@@ -63,9 +64,18 @@ def cpu_supports_bf16() -> bool:
 # bf16 must beat fp32 by this much in the probe to be chosen. Seen in the probe: 7-9x with
 # AMX, 0.65-0.8x with oneDNN held to AVX-512 BF16 on that Intel host, 0.22x with AVX-512
 # alone (ONEDNN_MAX_CPU_ISA=AVX512_CORE_BF16 / AVX512_CORE), where a whole training step
-# in bf16 ran at 0.4x of fp32. An AMD CPU with AVX-512 BF16 alone reached 2x in a larger
-# convolution (not probed), and a bf16 step 1.3x of fp32's there: the bar stays below that.
+# in bf16 ran at 0.4x of fp32. An AMD EPYC with AVX-512 BF16 alone reads 1.8-1.9x (0.33x
+# held to AVX512_CORE), and its bf16 step runs 1.3-1.7x fp32's: the bar stays below that.
 BF16_MIN_SPEEDUP = 1.2
+
+
+# Timings per format in the probe, the formats taking turns, on one thread. A busy machine
+# (another program, the app loading images) makes some calls slow: on two threads a call
+# waits whenever the other thread is put aside, and with both cores taken the probe once
+# read 0.5x or 4.8x for a CPU whose bf16 is 1.9x fp32 (one time in three wrong). On one
+# thread, a call of about a millisecond, the best of nine read 1.8-1.9x every time, quiet or
+# busy, on a 2-core AMD EPYC with AVX-512 BF16.
+PROBE_ROUNDS = 9
 
 
 @functools.cache
@@ -74,26 +84,43 @@ def cpu_bf16_is_faster() -> bool:
 
     Having the instructions is not enough: a virtual machine may hide them from oneDNN,
     `ONEDNN_MAX_CPU_ISA` may hold it back, and then bf16 is emulated and slower. So a
-    channels-last 3x3 convolution is timed in both formats (20-80 ms, once per process).
+    channels-last 3x3 convolution is timed in both formats (20-50 ms, once per process).
     """
     if not cpu_supports_bf16():
         return False
-    fp32, bf16 = (_probe_convolution_seconds(dtype) for dtype in (torch.float32, torch.bfloat16))
-    return fp32 >= BF16_MIN_SPEEDUP * bf16
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        best = best_seconds_taking_turns(_probe_convolutions(), PROBE_ROUNDS)
+    finally:
+        torch.set_num_threads(threads)
+    return best[torch.float32] >= BF16_MIN_SPEEDUP * best[torch.bfloat16]
 
 
-def _probe_convolution_seconds(dtype: torch.dtype) -> float:
-    """Best of three: a 128-channel 3x3 convolution over 16 maps of 16x16 (1.2 GFLOP)."""
+def _probe_convolutions() -> dict[torch.dtype, Callable[[], object]]:
+    """A 128-channel 3x3 convolution over 4 maps of 16x16 (0.3 GFLOP), in fp32 and in bf16."""
     generator = torch.Generator().manual_seed(0)  # leaves the global random stream alone
-    x = torch.randn(16, 128, 16, 16, generator=generator).to(dtype, memory_format=torch.channels_last)
-    w = torch.randn(128, 128, 3, 3, generator=generator).to(dtype, memory_format=torch.channels_last)
-    best = math.inf
+    x = torch.randn(4, 128, 16, 16, generator=generator).to(memory_format=torch.channels_last)
+    w = torch.randn(128, 128, 3, 3, generator=generator).to(memory_format=torch.channels_last)
+
+    def convolution(dtype: torch.dtype) -> Callable[[], object]:
+        xd, wd = x.to(dtype), w.to(dtype)
+        return lambda: torch.nn.functional.conv2d(xd, wd, padding=1)
+
+    return {dtype: convolution(dtype) for dtype in (torch.float32, torch.bfloat16)}
+
+
+def best_seconds_taking_turns(calls: dict, rounds: int, clock: Callable[[], float] = time.perf_counter) -> dict:
+    """The fastest of `rounds` timings of each call, the calls taking turns (after one untimed call each)."""
+    best = {key: math.inf for key in calls}
     with torch.no_grad():
-        torch.nn.functional.conv2d(x, w, padding=1)  # first call picks and builds the kernel
-        for _ in range(3):
-            start = time.perf_counter()
-            torch.nn.functional.conv2d(x, w, padding=1)
-            best = min(best, time.perf_counter() - start)
+        for call in calls.values():
+            call()  # the first call picks and builds the kernel
+        for _ in range(rounds):
+            for key, call in calls.items():
+                start = clock()
+                call()
+                best[key] = min(best[key], clock() - start)
     return best
 
 

@@ -89,3 +89,34 @@ def test_the_gpu_fp16_path_with_a_gradient_scaler_trains_on_the_cpu(tiny_images,
 def test_the_status_bar_names_the_cpu_and_its_threads():
     threads = torch.get_num_threads()
     assert describe_device(torch.device("cpu")) == f"CPU ({threads} thread{'' if threads == 1 else 's'})"
+
+
+def test_the_bf16_probe_takes_turns_so_a_busy_stretch_slows_both_formats_alike():
+    # A fake clock: each call takes its format's own time, three times as long while another
+    # program holds the cores (calls 3 to 10 here). Timed one format after the other, all of
+    # bf16's timings could fall in the busy stretch and fp32 would look as fast.
+    from ganstudio.device import best_seconds_taking_turns
+
+    now = [0.0]
+    calls_made = []
+
+    def call(name, seconds):
+        def run():
+            calls_made.append(name)
+            busy = 3 <= len(calls_made) <= 10
+            now[0] += seconds * (3 if busy else 1)
+        return run
+
+    best = best_seconds_taking_turns({"fp32": call("fp32", 2.0), "bf16": call("bf16", 1.0)}, 9, clock=lambda: now[0])
+    assert best == {"fp32": 2.0, "bf16": 1.0}
+    assert calls_made[:6] == ["fp32", "bf16", "fp32", "bf16", "fp32", "bf16"]  # one untimed call each, then turns
+    assert len(calls_made) == 2 + 2 * 9
+
+
+def test_the_bf16_probe_leaves_the_thread_count_as_it_was():
+    from ganstudio import device
+
+    before = torch.get_num_threads()
+    device.cpu_bf16_is_faster.cache_clear()
+    device.cpu_bf16_is_faster()
+    assert torch.get_num_threads() == before
