@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import math
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import torch
+
+from .timing import best_seconds_taking_turns
 
 
 class DeviceError(ValueError):
@@ -108,20 +108,6 @@ def _probe_convolutions() -> dict[torch.dtype, Callable[[], object]]:
         return lambda: torch.nn.functional.conv2d(xd, wd, padding=1)
 
     return {dtype: convolution(dtype) for dtype in (torch.float32, torch.bfloat16)}
-
-
-def best_seconds_taking_turns(calls: dict, rounds: int, clock: Callable[[], float] = time.perf_counter) -> dict:
-    """The fastest of `rounds` timings of each call, the calls taking turns (after one untimed call each)."""
-    best = {key: math.inf for key in calls}
-    with torch.no_grad():
-        for call in calls.values():
-            call()  # the first call picks and builds the kernel
-        for _ in range(rounds):
-            for key, call in calls.items():
-                start = clock()
-                call()
-                best[key] = min(best[key], clock() - start)
-    return best
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,14 @@ Under `torch.compile` and on GPUs the layers are plain PyTorch layers too.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from ..timing import best_seconds_taking_turns
 
 # (what, layer shape key) -> "onednn" or "matmul"; filled on first use, per process.
 _PLANS: dict[tuple, str] = {}
@@ -190,16 +190,7 @@ def _fastest(key: tuple, candidates: dict[str, Callable[[], torch.Tensor]]) -> s
         if len(candidates) == 1:
             choice = next(iter(candidates))
         else:
-            seconds = {}
-            with torch.no_grad():
-                for name, run in candidates.items():
-                    run()  # warm-up: first calls allocate and pick kernels
-                    best = math.inf
-                    for _ in range(_TIMING_REPEATS):
-                        start = time.perf_counter()
-                        run()
-                        best = min(best, time.perf_counter() - start)
-                    seconds[name] = best
+            seconds = best_seconds_taking_turns(candidates, _TIMING_REPEATS)
             choice = min(seconds, key=seconds.__getitem__)
         _PLANS[key] = choice
     return choice
