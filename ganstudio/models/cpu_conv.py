@@ -39,6 +39,7 @@ Under `torch.compile` and on GPUs the layers are plain PyTorch layers too.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -200,7 +201,9 @@ class _FastConvFunction(torch.autograd.Function):
     """A convolution (or transposed one) whose forward and gradients take the faster route.
 
     The backward is written with differentiable operations, so double backward (R1 and
-    gradient penalties) works through it.
+    gradient penalties) works through it. Once a layer shape's routes are chosen, a call
+    is a dictionary lookup and the chosen computation: a step makes ~30 of these calls,
+    and building the candidates on each one cost about a millisecond a step.
     """
 
     @staticmethod
@@ -208,18 +211,12 @@ class _FastConvFunction(torch.autograd.Function):
         ctx.save_for_backward(x, weight)
         ctx.geometry = g
         ctx.has_bias = bias is not None
-        shape_key = (g, tuple(x.shape), tuple(weight.shape), x.dtype, _channels_last(x))
+        # torch.Size is a tuple: hashable and equal to the plain tuple of the same sizes.
+        shape_key = (g, x.shape, weight.shape, x.dtype, _channels_last(x))
         ctx.shape_key = shape_key
-        candidates = {"onednn": lambda: _onednn_forward(x, weight, bias, g)}
-        if g.transposed:
-            matmul_fits = _is_dense(x, g)  # otherwise it would need col2im
-        else:
-            matmul_fits = _patches_fit(x, g, *_conv_output_size(x, g))
-        if matmul_fits:
-            candidates["matmul"] = lambda: _matmul_forward(x, weight, bias, g)
-        if g.transposed and _phase_fits(g):
-            candidates["phase"] = lambda: _phase_forward(x, weight, bias)
-        return candidates[_fastest(("forward",) + shape_key, candidates)]()
+        key = ("forward",) + shape_key
+        route = _PLANS.get(key) or _fastest(key, _forward_candidates(x, weight, bias, g))
+        return _FORWARD_ROUTES[route](x, weight, bias, g)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -227,36 +224,51 @@ class _FastConvFunction(torch.autograd.Function):
         g = ctx.geometry
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         grad_out = _in_format_of(grad_out, weight)  # the layout the forward gave its output
-        grad_x = grad_w = grad_b = None
         w_route = x_route = None
         if need_w:
-            w_candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (False, True))[1]}
-            patch_source, rows = (grad_out, x) if g.transposed else (x, grad_out)
-            if _patches_fit(patch_source, g, rows.shape[2], rows.shape[3]):
-                w_candidates["matmul"] = lambda: _matmul_weight_grad(x, grad_out, g)
-            w_route = _fastest(("weight grad",) + ctx.shape_key, w_candidates)
+            key = ("weight grad",) + ctx.shape_key
+            w_route = _PLANS.get(key) or _fastest(key, _weight_grad_candidates(grad_out, x, weight, g))
         if need_x:
-            x_candidates = {"onednn": lambda: _onednn_backward(grad_out, x, weight, g, (True, False))[0]}
-            if _is_dense(x, g):
-                x_candidates["matmul"] = lambda: _matmul_input_grad(grad_out, x, weight, g)
-            if not g.transposed and _phase_fits(g) and x.shape[2:] == tuple(2 * n for n in grad_out.shape[2:]):
-                # A convolution's input gradient is the transposed convolution of grad_out.
-                x_candidates["phase"] = lambda: _phase_transposed(grad_out, weight)
-            x_route = _fastest(("input grad",) + ctx.shape_key, x_candidates)
+            key = ("input grad",) + ctx.shape_key
+            x_route = _PLANS.get(key) or _fastest(key, _input_grad_candidates(grad_out, x, weight, g))
         if x_route == w_route == "onednn":
             grad_x, grad_w = _onednn_backward(grad_out, x, weight, g, (True, True))  # one call, shared set-up
         else:
-            if need_w:
-                grad_w = w_candidates[w_route]()
-            if need_x:
-                grad_x = x_candidates[x_route]()
+            grad_w = _WEIGHT_GRAD_ROUTES[w_route](grad_out, x, weight, g) if need_w else None
+            grad_x = _INPUT_GRAD_ROUTES[x_route](grad_out, x, weight, g) if need_x else None
         if grad_w is not None:
             grad_w = _in_format_of(grad_w, weight)
         if grad_x is not None:
             grad_x = _in_format_of(grad_x, x)
-        if ctx.has_bias and need_b:
-            grad_b = grad_out.sum(dim=(0, 2, 3))
+        grad_b = grad_out.sum(dim=(0, 2, 3)) if ctx.has_bias and need_b else None
         return grad_x, grad_w, grad_b, None
+
+
+def _forward_candidates(x, weight, bias, g: ConvGeometry) -> dict[str, Callable[[], torch.Tensor]]:
+    """The routes that can compute this forward pass, as calls for the autotuner to time."""
+    names = ["onednn"]
+    if _is_dense(x, g) if g.transposed else _patches_fit(x, g, *_conv_output_size(x, g)):
+        names.append("matmul")  # a transposed layer only when dense: otherwise it would need col2im
+    if g.transposed and _phase_fits(g):
+        names.append("phase")
+    return {name: functools.partial(_FORWARD_ROUTES[name], x, weight, bias, g) for name in names}
+
+
+def _weight_grad_candidates(grad_out, x, weight, g: ConvGeometry) -> dict[str, Callable[[], torch.Tensor]]:
+    names = ["onednn"]
+    patch_source, rows = (grad_out, x) if g.transposed else (x, grad_out)
+    if _patches_fit(patch_source, g, rows.shape[2], rows.shape[3]):
+        names.append("matmul")
+    return {name: functools.partial(_WEIGHT_GRAD_ROUTES[name], grad_out, x, weight, g) for name in names}
+
+
+def _input_grad_candidates(grad_out, x, weight, g: ConvGeometry) -> dict[str, Callable[[], torch.Tensor]]:
+    names = ["onednn"]
+    if _is_dense(x, g):
+        names.append("matmul")
+    if not g.transposed and _phase_fits(g) and x.shape[2:] == tuple(2 * n for n in grad_out.shape[2:]):
+        names.append("phase")  # a convolution's input gradient is the transposed convolution of grad_out
+    return {name: functools.partial(_INPUT_GRAD_ROUTES[name], grad_out, x, weight, g) for name in names}
 
 
 def _onednn_forward(x, weight, bias, g: ConvGeometry) -> torch.Tensor:
@@ -317,6 +329,23 @@ def _matmul_input_grad(grad_out, x, weight, g: ConvGeometry) -> torch.Tensor:
     # (N, O) @ (O, k * k * C) -> (N, k, k, C)
     grad = grad_out.reshape(n, -1) @ _weight_matrix(weight)
     return grad.reshape(n, g.kernel, g.kernel, x.shape[1]).permute(0, 3, 1, 2)
+
+
+# Every route of each computation, with one signature per computation.
+_FORWARD_ROUTES: dict[str, Callable[..., torch.Tensor]] = {
+    "onednn": lambda x, weight, bias, g: _onednn_forward(x, weight, bias, g),
+    "matmul": lambda x, weight, bias, g: _matmul_forward(x, weight, bias, g),
+    "phase": lambda x, weight, bias, g: _phase_forward(x, weight, bias),
+}
+_WEIGHT_GRAD_ROUTES: dict[str, Callable[..., torch.Tensor]] = {
+    "onednn": lambda grad_out, x, weight, g: _onednn_backward(grad_out, x, weight, g, (False, True))[1],
+    "matmul": lambda grad_out, x, weight, g: _matmul_weight_grad(x, grad_out, g),
+}
+_INPUT_GRAD_ROUTES: dict[str, Callable[..., torch.Tensor]] = {
+    "onednn": lambda grad_out, x, weight, g: _onednn_backward(grad_out, x, weight, g, (True, False))[0],
+    "matmul": lambda grad_out, x, weight, g: _matmul_input_grad(grad_out, x, weight, g),
+    "phase": lambda grad_out, x, weight, g: _phase_transposed(grad_out, weight),
+}
 
 
 def _fast_route_applies(layer: nn.Module, x: torch.Tensor) -> bool:
