@@ -144,6 +144,31 @@ def test_color_strength_narrows_every_range():
     assert full.min() < 0.5  # at full strength the colour can go almost grey
 
 
+@pytest.mark.parametrize("channels", [3, 1])
+def test_color_is_brightness_then_saturation_then_contrast_with_their_gradients(channels):
+    """The one-pass colour map gives what the three steps give one after the other,
+    and the same gradient (its hand-written backward against autograd's, in float64)."""
+    x = torch.rand(6, channels, 5, 7, dtype=torch.float64) * 2 - 1
+    u = torch.rand((3, 6), generator=_gen(11), dtype=torch.float32).double() - 0.5
+    b, s, c = (v.view(6, 1, 1, 1) for v in (u[0], 1 + 2 * u[1], 1 + u[2]))
+
+    def three_steps(x):
+        out = x + b
+        grey = out.mean(dim=1, keepdim=True)
+        out = (out - grey) * s + grey
+        mean = out.mean(dim=(1, 2, 3), keepdim=True)
+        return (out - mean) * c + mean
+
+    x_ours, x_ref = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    ours = diff_augment(x_ours, ("color",), _gen(11))
+    ref = three_steps(x_ref)
+    assert torch.allclose(ours, ref, atol=1e-6)
+    weights = torch.randn(ref.shape, dtype=torch.float64)
+    (ours * weights).sum().backward()
+    (ref * weights).sum().backward()
+    assert torch.allclose(x_ours.grad, x_ref.grad, atol=1e-6)
+
+
 def test_bf16_autocast_and_channels_last():
     x = _batch().contiguous(memory_format=torch.channels_last)
     with torch.autocast("cpu", dtype=torch.bfloat16):
