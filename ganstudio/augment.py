@@ -92,7 +92,7 @@ def _color(x: Tensor, generator: torch.Generator, probability: float, strength: 
     s = 1.0 + u[1] * 2.0 * strength
     c = 1.0 + u[2] * strength
     per_image = (n, 1, 1, 1)
-    scales = [(v.view(per_image)).to(x.dtype) for v in (c * s, c * (1.0 - s), 1.0 - c, b)]
+    scales = [v.view(per_image).to(x.dtype) for v in (c * s, c * (1.0 - s), 1.0 - c, b)]
     out = _ColourMap.apply(x, *scales)
     apply = _applies(generator, n, probability, x.device)
     if apply is not None:  # images that skip the op come back bit-for-bit unchanged

@@ -30,9 +30,7 @@ def forced_route(monkeypatch):
     """Force one route wherever it exists (the other computations keep PyTorch's)."""
 
     def force(route: str) -> None:
-        # No remembered plans: every call asks the (patched) autotuner.
-        monkeypatch.setattr(cpu_conv, "_PLANS", {})
-        monkeypatch.setattr(cpu_conv, "_fastest", lambda key, candidates: route if route in candidates else "onednn")
+        monkeypatch.setattr(cpu_conv, "_fastest", lambda key, candidates: route if route in candidates() else "onednn")
 
     return force
 
@@ -138,9 +136,8 @@ def test_layers_whose_patch_matrix_is_too_large_keep_onednn(monkeypatch):
     }
     # Just within the limit, the matrix-product route is a candidate again (and is timed).
     monkeypatch.setattr(cpu_conv, "PATCH_LIMIT_BYTES", patch_bytes)
-    cpu_conv._PLANS.clear()
     timed = []
-    monkeypatch.setattr(cpu_conv, "_fastest", lambda key, candidates: timed.append((key[0], sorted(candidates))) or "onednn")
+    monkeypatch.setattr(cpu_conv, "_fastest", lambda key, candidates: timed.append((key[0], sorted(candidates()))) or "onednn")
     layer(x).sum().backward()
     assert ("forward", ["matmul", "onednn"]) in timed and ("weight grad", ["matmul", "onednn"]) in timed
 

@@ -184,10 +184,14 @@ def _phase_transposed(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return _in_format_of(F.pixel_shuffle(F.conv2d(x, _phase_weight(weight), None, 1, 1), 2), x)
 
 
-def _fastest(key: tuple, candidates: dict[str, Callable[[], torch.Tensor]]) -> str:
-    """The name of the fastest candidate for `key`: timed once, remembered afterwards."""
+def _fastest(key: tuple, make_candidates: Callable[[], dict[str, Callable[[], torch.Tensor]]]) -> str:
+    """The name of the fastest candidate for `key`: timed once, remembered afterwards.
+
+    `make_candidates` is only called the first time, when there is something to time.
+    """
     choice = _PLANS.get(key)
     if choice is None:
+        candidates = make_candidates()
         if len(candidates) == 1:
             choice = next(iter(candidates))
         else:
@@ -203,7 +207,7 @@ class _FastConvFunction(torch.autograd.Function):
     The backward is written with differentiable operations, so double backward (R1 and
     gradient penalties) works through it. Once a layer shape's routes are chosen, a call
     is a dictionary lookup and the chosen computation; the candidates (closures for the
-    autotuner) are only built on a miss. A step makes ~30 of these calls.
+    autotuner) are only built the first time. A step makes ~30 of these calls.
     """
 
     @staticmethod
@@ -215,7 +219,7 @@ class _FastConvFunction(torch.autograd.Function):
         shape_key = (g, x.shape, weight.shape, x.dtype, _channels_last(x))
         ctx.shape_key = shape_key
         key = ("forward",) + shape_key
-        route = _PLANS.get(key) or _fastest(key, _forward_candidates(x, weight, bias, g))
+        route = _fastest(key, lambda: _forward_candidates(x, weight, bias, g))
         return _FORWARD_ROUTES[route](x, weight, bias, g)
 
     @staticmethod
@@ -227,10 +231,10 @@ class _FastConvFunction(torch.autograd.Function):
         w_route = x_route = None
         if need_w:
             key = ("weight grad",) + ctx.shape_key
-            w_route = _PLANS.get(key) or _fastest(key, _weight_grad_candidates(grad_out, x, weight, g))
+            w_route = _fastest(key, lambda: _weight_grad_candidates(grad_out, x, weight, g))
         if need_x:
             key = ("input grad",) + ctx.shape_key
-            x_route = _PLANS.get(key) or _fastest(key, _input_grad_candidates(grad_out, x, weight, g))
+            x_route = _fastest(key, lambda: _input_grad_candidates(grad_out, x, weight, g))
         if x_route == w_route == "onednn":
             grad_x, grad_w = _onednn_backward(grad_out, x, weight, g, (True, True))  # one call, shared set-up
         else:
@@ -333,8 +337,8 @@ def _matmul_input_grad(grad_out, x, weight, g: ConvGeometry) -> torch.Tensor:
 
 # Every route of each computation, with one signature per computation.
 _FORWARD_ROUTES: dict[str, Callable[..., torch.Tensor]] = {
-    "onednn": lambda x, weight, bias, g: _onednn_forward(x, weight, bias, g),
-    "matmul": lambda x, weight, bias, g: _matmul_forward(x, weight, bias, g),
+    "onednn": _onednn_forward,
+    "matmul": _matmul_forward,
     "phase": lambda x, weight, bias, g: _phase_forward(x, weight, bias),
 }
 _WEIGHT_GRAD_ROUTES: dict[str, Callable[..., torch.Tensor]] = {
