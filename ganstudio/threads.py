@@ -38,3 +38,27 @@ def training_threads_beside_window(torch_default: int, cores: int | None = None)
     if cores <= 2:
         return max(1, int(torch_default))
     return max(1, min(int(torch_default), cores - 1))
+
+
+def leave_the_cores_to_training() -> None:
+    """Run this thread's PyTorch CPU work on one thread, and make that the default for new threads.
+
+    For every thread of the window except training's (the GUI thread, the explorer's render
+    thread, exports, loaders). A thread that runs multi-threaded PyTorch work keeps its own
+    team of OpenMP helper threads for as long as it lives, even if it later drops to one
+    thread. Once the process holds more OpenMP threads than there are cores, OpenMP stops
+    letting idle helpers spin and puts them to sleep instead, so every parallel region of
+    the training thread waits for its helper to be woken: with the explorer's thread and
+    the GUI thread each holding a team, Quick sketch trained in the window at about half
+    the speed it had on its own, and the cores sat 40% idle (tests/bench/gui_latency.py).
+    The window's own torch work is small (one 64 px picture renders in a few ms on one
+    thread), so it gives up nothing that matters.
+
+    Calls `remember_torch_default` first, so torch's own thread count is still known for
+    training. Asking torch for its count also runs this thread's one-time thread set-up,
+    which would otherwise reset the count at its first parallel operation.
+    """
+    import torch
+
+    remember_torch_default(torch.get_num_threads())
+    torch.set_num_threads(1)

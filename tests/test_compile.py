@@ -102,3 +102,34 @@ def test_thread_count_beside_the_window_leaves_a_core_free():
     # Two cores: half the machine is too much to give away (measured no smoother).
     assert training_threads_beside_window(2, cores=2) == 2
     assert training_threads_beside_window(1, cores=1) == 1  # never zero
+
+
+def test_a_thread_that_leaves_the_cores_to_training_stays_on_one_thread(monkeypatch):
+    """Its count holds even when another thread raises the default afterwards, and training
+    still learns torch's own count from what it remembered."""
+    import threading
+
+    import torch
+
+    from ganstudio import threads
+
+    monkeypatch.setattr(threads, "_torch_default", None)
+    torch.set_num_threads(2)  # torch's own choice on a 2-core machine
+    pinned, raised, seen = threading.Event(), threading.Event(), []
+
+    def window_thread():
+        threads.leave_the_cores_to_training()
+        pinned.set()
+        raised.wait()
+        x = torch.ones(2**20)
+        (x * 2).sum()  # its first parallel operation: would reset an unpinned count
+        seen.append(torch.get_num_threads())
+
+    worker = threading.Thread(target=window_thread)
+    worker.start()
+    pinned.wait()
+    torch.set_num_threads(2)  # training's thread sets its own count: the default goes back up
+    raised.set()
+    worker.join()
+    assert seen == [1]
+    assert threads.remember_torch_default(1) == 2

@@ -101,8 +101,8 @@ class ExplorePage(QWidget):
         super().__init__(parent)
         self.setObjectName("explorePage")
         self.setAccessibleName("Explore")
-        # render_threads > 0 calls torch.set_num_threads in the render thread, which is
-        # process-wide (training too): leave it 0 unless the whole app wants that count.
+        # render_threads 0: the render thread works on one thread and leaves the cores to
+        # training (see threads.leave_the_cores_to_training); > 0 for benchmarks.
         self._k = directions
         self.renderer = RenderThread(self, threads=render_threads)
         self.renderer.rendered.connect(self._on_rendered)

@@ -6,6 +6,7 @@ objects carry what changed, and the threads do the work.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import shutil
@@ -33,6 +34,8 @@ from .state import DataState, TrainingState
 from .train_page import TrainPage
 from .training_thread import TrainingThread
 from .workers import DeviceProbe, GeneratorLoader, RunReader
+
+log = logging.getLogger(__name__)
 
 MAX_RECENT = 8
 STATE_WORDS = {
@@ -238,6 +241,12 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ device
     def _on_device(self, device_type: str, description: str) -> None:
+        from ..threads import leave_the_cores_to_training
+
+        try:
+            leave_the_cores_to_training()  # this (GUI) thread's torch work, on one thread
+        except Exception as exc:  # torch missing or broken: the probe has said so already
+            log.warning("could not set the window's torch threads: %s", exc)
         self.device_label.setText(description)
         self.training.device_name = description
         self.train_page.set_device_type(device_type)

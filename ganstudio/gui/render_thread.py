@@ -48,8 +48,9 @@ class RenderThread(QThread):
     def __init__(self, parent=None, *, threads: int = 0) -> None:
         super().__init__(parent)
         self.setObjectName("RenderThread")
-        # 0: leave torch's thread count alone (the caller chooses). Note that in this PyTorch
-        # build torch.set_num_threads is process-wide: it also changes training's threads.
+        # 0: one thread, leaving the cores to training (threads.leave_the_cores_to_training).
+        # More makes a render faster when nothing trains, but then this thread keeps a team
+        # of OpenMP helpers for its whole life, and training beside it runs about half speed.
         self._threads = int(threads)
         self._cond = threading.Condition()
         self._pending: dict[str, tuple[int, torch.Tensor]] = {}  # lane -> newest request
@@ -57,6 +58,7 @@ class RenderThread(QThread):
         self._generation = 0  # bumped by set_generator, so a stale result can be told apart
         self._stopping = False
         # Counters for tests and benches (read from the GUI thread; ints are atomic enough).
+        self.torch_threads = 0  # the CPU threads this thread's renders use, once it runs
         self.renders = 0
         self.dropped = 0
         self.last_render_ms = 0.0
@@ -124,6 +126,11 @@ class RenderThread(QThread):
 
         if self._threads > 0:
             torch.set_num_threads(self._threads)
+        else:
+            from ..threads import leave_the_cores_to_training
+
+            leave_the_cores_to_training()
+        self.torch_threads = torch.get_num_threads()
         while True:
             job = self._take()
             if job is None:

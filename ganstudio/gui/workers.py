@@ -19,6 +19,11 @@ class DeviceProbe(QThread):
         try:
             from .. import engine  # noqa: F401 - warm the import so Start is instant
             from ..device import describe_device, pick_device
+            from ..threads import leave_the_cores_to_training
+
+            # Before any other thread of the window runs torch: they all start on one
+            # thread from here on, and only training takes every core.
+            leave_the_cores_to_training()
 
             device = pick_device("auto")
             self.found.emit(device.type, describe_device(device))
@@ -61,8 +66,10 @@ class GeneratorLoader(QThread):
 
     def run(self) -> None:
         from ..checkpoint import CheckpointError, load_generator
+        from ..threads import leave_the_cores_to_training
 
         try:
+            leave_the_cores_to_training()
             self.loaded.emit(load_generator(self.target, prefer=self.prefer))
         except CheckpointError as exc:
             self.failed.emit(str(exc))

@@ -368,3 +368,45 @@ def test_automatic_augmentation_says_what_it_picked_for_the_set(window, qtbot):
     combo.setCurrentIndex(combo.findData("color,translation"))
     config = page.build_config()
     assert config.augment.policy == "color,translation" and config.loss.joint_batch is False
+
+
+def test_only_training_uses_every_core_while_the_window_is_open(qtbot, tmp_path, monkeypatch):
+    """The window's own threads run torch on one thread, so training keeps its speed.
+
+    A thread that has run multi-threaded torch work keeps OpenMP helpers, and with more of
+    them than cores, training's helpers sleep between operations: about half speed in the
+    window (threads.leave_the_cores_to_training).
+    """
+    import threading
+
+    import torch
+
+    from ganstudio import threads
+
+    monkeypatch.setattr(threads, "_torch_default", None)
+    torch.set_num_threads(2)  # torch's own choice on a 2-core machine (the suite runs on one)
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    win = create_main_window(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        qtbot.waitUntil(lambda: win.device_label.text().startswith("CPU"), timeout=30_000)
+        assert torch.get_num_threads() == 1  # the GUI thread
+        seen: list[int] = []
+        fresh = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+        fresh.start()
+        fresh.join()
+        assert seen == [1]  # any thread the window starts later
+
+        win.tabs.setCurrentWidget(win.explore_page)
+        qtbot.waitUntil(lambda: win.explore_page.current_image() is not None, timeout=30_000)
+        assert win.explore_page.renderer.torch_threads == 1
+
+        _use_tiny_demo(win, qtbot)
+        qtbot.mouseClick(win.findChild(object, "startButton"), Qt.LeftButton)
+        qtbot.waitUntil(lambda: win.training.state == "running", timeout=30_000)
+        assert win.device_label.text().startswith("CPU (2 threads)")  # training still gets both
+        qtbot.mouseClick(win.findChild(object, "stopButton"), Qt.LeftButton)
+        qtbot.waitUntil(lambda: win.thread is None or not win.thread.isRunning(), timeout=30_000)
+    finally:
+        win.shutdown()
