@@ -47,6 +47,8 @@ class TrainingThread(QThread):
         self._lock = threading.Lock()  # guards _trainer and the pending requests below
         self._stop_requested = False
         self._pause_requested = False
+        self.native_id: int | None = None  # the OS thread id, once running (tests)
+        self.niceness: int | None = None  # its nice value where one was set (Linux)
 
     # -- requests from the GUI thread (thread-safe) ---------------------------------------
     def request_stop(self) -> None:
@@ -70,6 +72,10 @@ class TrainingThread(QThread):
     # -- the thread -------------------------------------------------------------------------
     def run(self) -> None:  # noqa: D401 - QThread entry point
         try:
+            from ..threads import let_the_window_go_first
+
+            self.native_id = threading.get_native_id()
+            self.niceness = let_the_window_go_first()  # before torch starts this thread's helpers
             import torch
 
             from ..checkpoint import CheckpointError

@@ -377,6 +377,8 @@ def test_only_training_uses_every_core_while_the_window_is_open(qtbot, tmp_path,
     them than cores, training's helpers sleep between operations: about half speed in the
     window (threads.leave_the_cores_to_training).
     """
+    import os
+    import sys
     import threading
 
     import torch
@@ -406,6 +408,10 @@ def test_only_training_uses_every_core_while_the_window_is_open(qtbot, tmp_path,
         qtbot.mouseClick(win.findChild(object, "startButton"), Qt.LeftButton)
         qtbot.waitUntil(lambda: win.training.state == "running", timeout=30_000)
         assert win.device_label.text().startswith("CPU (2 threads)")  # training still gets both
+        if sys.platform.startswith("linux"):  # and yields to the window's thread for a core
+            own = os.getpriority(os.PRIO_PROCESS, 0)
+            assert win.thread.niceness == min(19, own + threads.TRAINING_NICENESS)
+            assert os.getpriority(os.PRIO_PROCESS, win.thread.native_id) == win.thread.niceness
         qtbot.mouseClick(win.findChild(object, "stopButton"), Qt.LeftButton)
         qtbot.waitUntil(lambda: win.thread is None or not win.thread.isRunning(), timeout=30_000)
     finally:
