@@ -21,12 +21,12 @@ class DeviceProbe(QThread):
             from ..device import describe_device, pick_device
             from ..threads import leave_the_cores_to_training
 
+            device = pick_device("auto")
+            description = describe_device(device)  # names torch's own thread count: training's
             # Before any other thread of the window runs torch: they all start on one
             # thread from here on, and only training takes every core.
             leave_the_cores_to_training()
-
-            device = pick_device("auto")
-            self.found.emit(device.type, describe_device(device))
+            self.found.emit(device.type, description)
         except Exception as exc:  # torch missing or broken: the window still works for viewing
             self.found.emit("cpu", f"CPU (PyTorch problem: {type(exc).__name__})")
 

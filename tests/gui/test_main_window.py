@@ -393,6 +393,7 @@ def test_only_training_uses_every_core_while_the_window_is_open(qtbot, tmp_path,
     win.show()
     try:
         qtbot.waitUntil(lambda: win.device_label.text().startswith("CPU"), timeout=30_000)
+        assert win.device_label.text() == "CPU (2 threads)"  # what training will use
         assert torch.get_num_threads() == 1  # the GUI thread
         seen: list[int] = []
         fresh = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
