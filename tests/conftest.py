@@ -46,3 +46,19 @@ def _one_torch_thread():
     yield
     torch.set_num_threads(threads)
 
+
+@pytest.fixture
+def stop_compile_workers():
+    """Inductor compiles in pools of workers that live on; end them like an app exit would."""
+    yield
+    import torch
+    from torch._inductor.async_compile import AsyncCompile, shutdown_compile_workers
+
+    shutdown_compile_workers()  # the worker processes
+    # A thread pool inductor uses while its processes start up (on a busy machine, say);
+    # shutdown_compile_workers leaves it alone.
+    thread_pool = getattr(AsyncCompile, "pool", None)
+    if thread_pool is not None and hasattr(thread_pool, "cache_info") and thread_pool.cache_info().currsize:
+        thread_pool().shutdown(wait=True)
+        thread_pool.cache_clear()
+    torch._dynamo.reset()

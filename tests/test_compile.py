@@ -18,20 +18,7 @@ from ganstudio.engine import Trainer
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def _stop_compile_workers():
-    """Inductor compiles in pools of workers that live on; end them like an app exit would."""
-    yield
-    from torch._inductor.async_compile import AsyncCompile, shutdown_compile_workers
-
-    shutdown_compile_workers()  # the worker processes
-    # A thread pool inductor uses while its processes start up (on a busy machine, say);
-    # shutdown_compile_workers leaves it alone.
-    thread_pool = getattr(AsyncCompile, "pool", None)
-    if thread_pool is not None and hasattr(thread_pool, "cache_info") and thread_pool.cache_info().currsize:
-        thread_pool().shutdown(wait=True)
-        thread_pool.cache_clear()
-    torch._dynamo.reset()
+pytestmark = pytest.mark.usefixtures("stop_compile_workers")
 
 
 def _events(reports):

@@ -5,14 +5,18 @@
     python tests/bench/quality_per_minute.py --grids /tmp/qpm        # also save the sample grids to look at
     python tests/bench/quality_per_minute.py --sets shapes --override train.batch=128 --no-plain   # tune a preset
     python tests/bench/quality_per_minute.py --sets patterns --seeds 3   # median of 3 runs per side
+    python tests/bench/quality_per_minute.py --device cuda --sets shapes --minutes 1   # on an NVIDIA GPU
 
 For every image set and resolution both sides train for the same wall-clock time on the
 same images, one after the other (never at once: they would share the cores):
 
-* "GAN Studio": the preset `choose_preset` picks for the set on this device, with every
-  setting as the app and `ganstudio train` would use it, trained by the real `Trainer`.
+* "GAN Studio": the preset `choose_preset` picks for the set on --device (the CPU unless
+  told), with every setting as the app and `ganstudio train` would use it, trained by
+  the real `Trainer`.
 * "plain DCGAN": the classic PyTorch example loop (tests/bench/plain_dcgan.py): textbook
-  loss, Adam 2e-4 / (0.5, 0.999), batch 64, fp32.
+  loss, Adam 2e-4 / (0.5, 0.999), batch 64, fp32, on the same device.
+
+On a GPU each side's clock stops only once the GPU has finished the work queued so far.
 
 At each time mark the clock stops and both are measured the way the app measures a run:
 the multi-scale sliced Wasserstein distance (SWD x 1e3, lower is better) of 512 samples
@@ -60,6 +64,7 @@ from plain_dcgan import PlainDCGAN  # noqa: E402
 
 from ganstudio.config import ConfigError, RunConfig  # noqa: E402
 from ganstudio.data import load_images, make_demo_set  # noqa: E402
+from ganstudio.device import describe_device, pick_device  # noqa: E402
 from ganstudio.engine import Trainer  # noqa: E402
 from ganstudio.export import make_grid, save_png  # noqa: E402
 from ganstudio.latent import render, z_batch_from_seeds  # noqa: E402
@@ -83,6 +88,7 @@ class Contestant:
     """One side of the comparison: something that steps and renders from fixed latents."""
 
     name = ""
+    device = torch.device("cpu")
 
     def step(self) -> None:
         raise NotImplementedError
@@ -93,6 +99,11 @@ class Contestant:
     @property
     def steps(self) -> int:
         raise NotImplementedError
+
+    def wait(self) -> None:
+        """Until the device has run everything queued (a GPU runs behind the Python code)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
 
 
 def parse_override(text: str) -> tuple[str, str, object]:
@@ -119,15 +130,19 @@ def with_overrides(config: RunConfig, overrides: dict[str, dict]) -> RunConfig:
 class Studio(Contestant):
     name = "GAN Studio"
 
-    def __init__(self, images: np.ndarray, source: str, overrides: dict[str, dict] | None = None, seed: int = 0):
+    def __init__(
+        self, images: np.ndarray, source: str, overrides: dict[str, dict] | None = None, seed: int = 0,
+        device: torch.device = torch.device("cpu"),
+    ):
         n = len(images)
+        self.device = device
         config = RunConfig()
         config.data.source = source
         config.data.resolution = images.shape[1]
         config.train.seed = seed  # an override of train.seed wins
-        self.preset = choose_preset(n, "cpu")
+        self.preset = choose_preset(n, device.type)
         self.config = with_overrides(apply_preset(config, self.preset, n_images=n), overrides or {})
-        self.trainer = Trainer(self.config, images, None, device="cpu")
+        self.trainer = Trainer(self.config, images, None, device=device)
         self.describe = (
             f"preset {self.preset}: {self.config.model.arch} width {self.config.model.width}, "
             f"{self.config.loss.kind} loss, {self.trainer.precision.name}, batch {self.config.train.batch}, "
@@ -152,8 +167,9 @@ class Studio(Contestant):
 class Plain(Contestant):
     name = "plain DCGAN"
 
-    def __init__(self, images: np.ndarray, seed: int = 0):
-        self.model = PlainDCGAN(images, seed=seed)
+    def __init__(self, images: np.ndarray, seed: int = 0, device: torch.device = torch.device("cpu")):
+        self.device = device
+        self.model = PlainDCGAN(images, seed=seed, device=device)
         self.describe = "the PyTorch example: dcgan width 64, textbook loss, fp32, batch 64, no EMA"
 
     def step(self) -> None:
@@ -181,6 +197,7 @@ def race(contestant: Contestant, marks: list[float], judge, grids: Path | None, 
         start = time.perf_counter()
         while trained + (time.perf_counter() - start) < mark * 60:
             contestant.step()
+        contestant.wait()
         trained += time.perf_counter() - start
         fakes = contestant.samples(EVAL_IMAGES)
         swd, spread = judge(fakes)
@@ -245,7 +262,8 @@ def compare(
     overrides: dict[str, dict] | None = None,
     with_plain: bool = True,
     seeds: int = 1,
-) -> bool:
+    device: torch.device = torch.device("cpu"),
+) -> bool | None:
     res = images.shape[1]
     picker = np.random.default_rng(0)
     order = picker.permutation(len(images))
@@ -257,15 +275,18 @@ def compare(
     print(f"\n== {set_name} at {res} px: {len(images)} images; floor (other real images) SWD {floor}", flush=True)
     marks = time_marks(minutes)
     label = f"{set_name}-{res}"
-    ours = race_seeds(lambda seed: Studio(images, source, overrides, seed), seeds, marks, judge, grids, label)
+    ours = race_seeds(lambda seed: Studio(images, source, overrides, seed, device), seeds, marks, judge, grids, label)
     if not with_plain:
-        return False
-    theirs = race_seeds(lambda seed: Plain(images, seed), seeds, marks, judge, grids, label)
+        return None
+    theirs = race_seeds(lambda seed: Plain(images, seed, device), seeds, marks, judge, grids, label)
 
     print(f"  {'minutes':>7} {'GAN Studio':>11} {'plain DCGAN':>12} {'ratio':>6}   spread (ours / plain)")
     for mark, a, b in zip(marks, ours, theirs):
         print(f"  {mark:>7g} {a.swd:>11.1f} {b.swd:>12.1f} {a.swd / b.swd:>6.2f}   {a.spread:.2f} / {b.spread:.2f}")
     later = [(a, b) for mark, a, b in zip(marks, ours, theirs) if mark >= 1]
+    if not later:
+        print("  no verdict: the verdict counts the marks from 1 minute on (give --minutes 1 or more)", flush=True)
+        return None
     better = all(a.swd <= 0.9 * b.swd for a, b in later)
     # Collapse is variety lost after it was there: spread falling to under half its best so
     # far, or too little of it at the end. (Early on every GAN draws much the same picture.)
@@ -311,6 +332,7 @@ def main() -> None:
     )
     parser.add_argument("--no-plain", action="store_true", help="train only GAN Studio's side (no verdict)")
     parser.add_argument("--seeds", type=int, default=1, help="train each side this many times and judge the median (default 1)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "mps", "auto"], help="where both sides train (default cpu)")
     args = parser.parse_args()
     overrides: dict[str, dict] = {}
     for section, name, value in args.override:
@@ -323,8 +345,9 @@ def main() -> None:
         parser.error("--seeds must be at least 1")
     if args.grids:
         args.grids.mkdir(parents=True, exist_ok=True)
+    device = pick_device(args.device)
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; {args.minutes:g} min of training per side"
+    print(f"torch {torch.__version__}, {describe_device(device)}; {args.minutes:g} min of training per side"
           + (f", {args.seeds} seeds each" if args.seeds > 1 else ""))
     verdicts = {}
     with tempfile.TemporaryDirectory(prefix="ganstudio-qpm-") as tmp:
@@ -332,13 +355,13 @@ def main() -> None:
             for name in args.sets:
                 images, extra, source = load_set(name, res, Path(tmp))
                 verdicts[f"{name} {res} px"] = compare(
-                    name, images, extra, source, args.minutes, args.grids, overrides, not args.no_plain, args.seeds
+                    name, images, extra, source, args.minutes, args.grids, overrides, not args.no_plain, args.seeds, device
                 )
     if args.no_plain:
         return
     print("\nsummary: GAN Studio clearly better from 1 min on, without collapsing")
     for key, ok in verdicts.items():
-        print(f"  {key:<18} {'yes' if ok else 'NO'}")
+        print(f"  {key:<18} {'no verdict' if ok is None else 'yes' if ok else 'NO'}")
 
 
 if __name__ == "__main__":

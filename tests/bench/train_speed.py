@@ -2,6 +2,7 @@
 
     python tests/bench/train_speed.py                  # 32, 64 and 128 px, both model sizes
     python tests/bench/train_speed.py --resolutions 32 --rounds 9 --no-compile
+    python tests/bench/train_speed.py --device cuda    # on an NVIDIA GPU (tests/bench/gpu_session.sh)
 
 Both sides train the same DCGAN (same width, latent size, batch, textbook loss, Adam
 2e-4 / 0.5) on the same images for the same number of steps, after the same warm-up.
@@ -12,8 +13,18 @@ engine runs its real `run()` loop, housekeeping included (see EngineSide). The c
 engine's CPU routes (ganstudio/models/cpu_conv.py), to show what those add.
 
 Two models: "textbook" is the paper's DCGAN (width 64, latent 100), the yardstick the
-issue's figures use; "preset" is the network the Quick sketch preset actually trains on a
-CPU (width 32, latent 64), timed the same way against a plain loop of that network.
+issue's figures use; "preset" is the network the app's default preset trains on the
+device (`choose_preset` for a set of --images): on a CPU Quick sketch's DCGAN (width 32,
+latent 64), on a GPU Balanced's residual networks (width 64, latent 128), timed the same
+way against a plain loop of that network.
+
+On a GPU the columns are fp32, fp32 channels-last, mixed precision (bf16 where the GPU
+has it, else fp16 with a grad scaler) channels-last, and that compiled; "stock conv" is
+left out (the engine's own convolution routes are for CPUs only). Each timed slice waits
+for the GPU to finish before and after (`torch.cuda.synchronize`), slices last about
+--slice-seconds, and the peak is a large channels-last convolution on the GPU in each
+number format (fp32 with PyTorch's defaults: cuDNN may use TF32 for it, as it does for
+the plain loop's convolutions).
 
 A shared cloud machine drifts by 10-20% within a minute, so one long timing per column
 compares different moments. Every column is built once and then timed in short slices,
@@ -42,11 +53,18 @@ from plain_dcgan import BATCH, WIDTH, Z_DIM, PlainDCGAN  # noqa: E402
 
 from ganstudio.config import RunConfig  # noqa: E402
 from ganstudio.data import make_demo_set  # noqa: E402
-from ganstudio.device import compile_unavailable_reason, cpu_bf16_is_faster, cpu_supports_bf16, resolve_precision  # noqa: E402
+from ganstudio.device import (  # noqa: E402
+    compile_unavailable_reason,
+    cpu_bf16_is_faster,
+    cpu_supports_bf16,
+    describe_device,
+    pick_device,
+    resolve_precision,
+)
 from ganstudio.engine import Trainer  # noqa: E402
 from ganstudio.models import build_discriminator, build_generator  # noqa: E402
 from ganstudio.models.cpu_conv import use_stock_convolutions  # noqa: E402
-from ganstudio.presets import get_preset  # noqa: E402
+from ganstudio.presets import choose_preset, get_preset  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,7 @@ class ModelSize:
     name: str
     width: int
     z_dim: int
+    arch: str = "dcgan"
 
 
 TEXTBOOK = ModelSize("textbook", WIDTH, Z_DIM)
@@ -61,18 +80,33 @@ _QUICK_SKETCH = get_preset("quick-sketch")  # the CPU default (presets.choose_pr
 PRESET = ModelSize("preset", _QUICK_SKETCH.width, _QUICK_SKETCH.z_dim)
 
 
+def preset_model(device: torch.device, n_images: int) -> ModelSize:
+    """The network the app's default preset trains on this device for a set of n_images."""
+    preset = get_preset(choose_preset(n_images, device.type))
+    return ModelSize("preset", preset.width, preset.z_dim, preset.arch)
+
+
+def wait_for(device: torch.device) -> None:
+    """Let queued GPU work finish, so that a timing covers it (nothing to wait for on a CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 class PlainSide:
     """The classic PyTorch DCGAN example loop (plain_dcgan.py)."""
 
-    def __init__(self, images, model: ModelSize, warmup: int):
-        self.model = PlainDCGAN(images, width=model.width, z_dim=model.z_dim, batch=BATCH)
+    def __init__(self, images, model: ModelSize, warmup: int, device: torch.device):
+        self.device = device
+        self.model = PlainDCGAN(images, width=model.width, z_dim=model.z_dim, batch=BATCH, arch=model.arch, device=device)
         self.train(warmup)
 
     def train(self, steps: int) -> float:
         """Seconds for `steps` steps."""
+        wait_for(self.device)
         start = time.perf_counter()
         for _ in range(steps):
             self.model.step()
+        wait_for(self.device)
         return time.perf_counter() - start
 
 
@@ -88,12 +122,12 @@ class EngineSide:
 
     def __init__(
         self, images, model: ModelSize, warmup: int, slice_steps: int, precision: str, channels_last: bool,
-        compile: bool = False, stock_conv: bool = False,
+        compile: bool = False, stock_conv: bool = False, device: torch.device = torch.device("cpu"),
     ):
         cfg = RunConfig()
         cfg.data.resolution = images.shape[1]
         cfg.data.flip = False
-        cfg.model.arch, cfg.model.width, cfg.model.z_dim = "dcgan", model.width, model.z_dim
+        cfg.model.arch, cfg.model.width, cfg.model.z_dim = model.arch, model.width, model.z_dim
         cfg.loss.kind = "ns"
         cfg.train.batch = BATCH
         cfg.train.precision = precision
@@ -102,7 +136,8 @@ class EngineSide:
         cfg.schedule.metric_seconds = 1e9
         cfg.schedule.tick_steps = slice_steps
         self.slice_steps = slice_steps
-        self.trainer = Trainer(cfg.validate(), images, None, device="cpu")
+        self.device = device
+        self.trainer = Trainer(cfg.validate(), images, None, device=device)
         if stock_conv:
             use_stock_convolutions(self.trainer.G)
             use_stock_convolutions(self.trainer.D)
@@ -115,8 +150,10 @@ class EngineSide:
     def train(self, steps: int) -> float:
         """Seconds for the next tick of run(): `steps` steps and the tick's housekeeping."""
         assert steps == self.slice_steps
+        wait_for(self.device)
         start = time.perf_counter()
-        next(self.ticks)
+        next(self.ticks)  # the tick reads the statistics back: the GPU has caught up by then
+        wait_for(self.device)
         return time.perf_counter() - start
 
     def close(self) -> None:
@@ -142,8 +179,8 @@ def flops_per_image(resolution: int, model: ModelSize) -> float:
 
     # PyTorch's own convolutions: the counter counts what runs, and the CPU routes can do
     # more multiplications for the same result (the phase route: 9/4 of them).
-    G = use_stock_convolutions(build_generator("dcgan", resolution=resolution, channels=3, z_dim=model.z_dim, width=model.width))
-    D = use_stock_convolutions(build_discriminator("dcgan", resolution=resolution, channels=3, width=model.width))
+    G = use_stock_convolutions(build_generator(model.arch, resolution=resolution, channels=3, z_dim=model.z_dim, width=model.width))
+    D = use_stock_convolutions(build_discriminator(model.arch, resolution=resolution, channels=3, width=model.width))
     criterion = nn.BCEWithLogitsLoss()
     real = torch.randn(BATCH, 3, resolution, resolution)
     with FlopCounterMode(display=False) as counter:
@@ -155,20 +192,30 @@ def flops_per_image(resolution: int, model: ModelSize) -> float:
     return counter.get_total_flops() / BATCH
 
 
-def peak_conv_flops(dtype: torch.dtype, seconds: float = 1.5) -> float:
+def peak_conv_flops(dtype: torch.dtype, device: torch.device = torch.device("cpu"), seconds: float = 1.5) -> float:
     """The machine's practical peak: a large channels-last 3x3 convolution, in FLOP/s."""
-    x = torch.randn(32, 256, 32, 32).to(memory_format=torch.channels_last)
-    conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(memory_format=torch.channels_last)
-    flops = 2 * 256 * 256 * 9 * 32 * 32 * 32
-    context = torch.autocast("cpu", dtype=dtype) if dtype != torch.float32 else torch.no_grad()
+    batch, size = (32, 32) if device.type == "cpu" else (128, 64)  # a GPU needs far more work to fill
+    x = torch.randn(batch, 256, size, size, device=device).to(memory_format=torch.channels_last)
+    conv = nn.Conv2d(256, 256, 3, padding=1, bias=False).to(device, memory_format=torch.channels_last)
+    flops = 2 * 256 * 256 * 9 * size * size * batch
+    context = torch.autocast(device.type, dtype=dtype) if dtype != torch.float32 else torch.no_grad()
     with torch.no_grad(), context:
         for _ in range(3):
             conv(x)
+        wait_for(device)
         count, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
-            conv(x)
-            count += 1
+            for _ in range(10 if device.type == "cuda" else 1):  # a GPU call returns before it has run
+                conv(x)
+                count += 1
+            wait_for(device)
         return count * flops / (time.perf_counter() - start)
+
+
+def slice_steps(plain: PlainSide, seconds: float) -> int:
+    """Steps that take the plain loop about `seconds` (a GPU's steps vary too much by model to guess)."""
+    spent = plain.train(5)
+    return max(5, round(seconds * 5 / spent))
 
 
 def main() -> None:
@@ -179,82 +226,100 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="timed slices per column, taken in turns (default 5)")
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"], help="where to train (default cpu)")
+    parser.add_argument("--slice-seconds", type=float, default=1.0, help="on a GPU: the plain loop's time per slice")
     parser.add_argument("--no-compile", action="store_true", help="skip the torch.compile column (it compiles for 15-30 s)")
     args = parser.parse_args()
 
-    cpu = torch.device("cpu")
-    bf16 = cpu_supports_bf16()
-    preset_precision = resolve_precision("auto", cpu).name  # what the presets use on this CPU
-    preset_column = "bf16+CL" if preset_precision == "bf16" else "fp32+CL"
-    why_no_compile = "skipped" if args.no_compile else compile_unavailable_reason(cpu)
-    print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 instructions: {bf16},"
-        f" bf16 measured faster than fp32: {cpu_bf16_is_faster()}"
-    )
+    device = pick_device(args.device)
+    on_cpu = device.type == "cpu"
+    preset_precision = resolve_precision("auto", device).name  # what the presets use on this device
+    # The reduced-precision column: bf16 where the CPU has the instructions, else the GPU's choice.
+    low = ("bf16" if cpu_supports_bf16() else None) if on_cpu else preset_precision
+    preset_column = f"{preset_precision}+CL" if preset_precision != "fp32" else "fp32+CL"
+    why_no_compile = "skipped" if args.no_compile else compile_unavailable_reason(device)
+    if on_cpu:
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU bf16 instructions: {cpu_supports_bf16()},"
+            f" bf16 measured faster than fp32: {cpu_bf16_is_faster()}"
+        )
+    else:
+        print(f"torch {torch.__version__}, {describe_device(device)}")
     print(f"batch {BATCH}, textbook loss; images/s (higher is better), median of {args.rounds} slices taken in turns")
-    print(f"preset settings on this CPU: {'bf16 autocast' if preset_precision == 'bf16' else 'fp32'}, channels-last, no compile")
+    print(f"preset settings on this device: {preset_precision}{' autocast' if preset_precision != 'fp32' else ''}, channels-last, no compile")
     if why_no_compile:
         print(f"torch.compile column: {why_no_compile}")
-    models = {size.name: size for size in (TEXTBOOK, PRESET)}
+    models = {"textbook": TEXTBOOK, "preset": PRESET if on_cpu else preset_model(device, args.images)}
+    low_column = f"{low}+CL" if low else None
+    columns = ["plain", "fp32", "fp32+CL"] + ([low_column] if low_column else []) + (["stock"] if on_cpu else []) + ["compile"]
+    titles = {"plain": "plain fp32", "fp32": "engine fp32", "stock": "stock conv", "compile": preset_column + "+compile"}
     rows = []
     for model_name in args.models:
         model = models[model_name]
-        print(f"\n{model.name} DCGAN: width {model.width}, latent {model.z_dim}")
-        header = (
-            f"{'res':>4} {'plain fp32':>11} {'engine fp32':>12} {'fp32+CL':>9} {'bf16+CL':>9} {'stock conv':>11} {preset_column + '+compile':>16}"
-            f" {'preset':>7} {'preset/plain':>13} {'(range)':>13}"
-        )
+        print(f"\n{model.name} {model.arch}: width {model.width}, latent {model.z_dim}")
+        header = " ".join(f"{titles.get(c, c):>{max(9, len(titles.get(c, c)))}}" for c in columns)
+        header = f"{'res':>4} {header} {'preset':>7} {'preset/plain':>13} {'(range)':>13}"
         print(header)
         print("-" * len(header))
         for res in args.resolutions:
-            # About a second of plain-loop work per slice at width 64; narrower models run more steps.
-            steps = args.steps or max(2, int(16 * (32 / res) ** 2 * (WIDTH / model.width)))
             images = make_demo_set("shapes", args.images, res, seed=0)
-            sides: dict[str, object] = {
-                "plain": PlainSide(images, model, args.warmup),
-                "fp32": EngineSide(images, model, args.warmup, steps, "fp32", False),
-                "fp32+CL": EngineSide(images, model, args.warmup, steps, "fp32", True),
-            }
-            if bf16:
-                sides["bf16+CL"] = EngineSide(images, model, args.warmup, steps, "bf16", True)
-            sides["stock"] = EngineSide(images, model, args.warmup, steps, preset_precision, True, stock_conv=True)
+            plain = PlainSide(images, model, args.warmup, device)
+            if args.steps:
+                steps = args.steps
+            elif on_cpu:
+                # About a second of plain-loop work per slice at width 64; narrower models run more steps.
+                steps = max(2, int(16 * (32 / res) ** 2 * (WIDTH / model.width)))
+            else:
+                steps = slice_steps(plain, args.slice_seconds)
+
+            def engine(precision: str, channels_last: bool, **kw) -> EngineSide:
+                return EngineSide(images, model, args.warmup, steps, precision, channels_last, device=device, **kw)
+
+            sides: dict[str, object] = {"plain": plain, "fp32": engine("fp32", False), "fp32+CL": engine("fp32", True)}
+            if low_column:
+                sides[low_column] = engine(low, True)
+            if on_cpu:
+                sides["stock"] = engine(preset_precision, True, stock_conv=True)
             if not why_no_compile:
-                # Compiled in the presets' own number format: bf16 where the CPU has it, else fp32.
-                sides["compile"] = EngineSide(images, model, args.warmup, steps, preset_precision, True, compile=True)
+                # Compiled in the presets' own number format.
+                sides["compile"] = engine(preset_precision, True, compile=True)
             rates = race(sides, steps, args.rounds)
             median = {name: statistics.median(values) for name, values in rates.items()}
             ratios = [p / q for p, q in zip(rates[preset_column], rates["plain"])]
 
-            def cell(name: str, width: int) -> str:
+            def cell(name: str) -> str:
+                width = max(9, len(titles.get(name, name)))
                 return f"{median[name]:>{width}.0f}" if name in median else f"{'-':>{width}}"
 
             print(
-                f"{res:>4} {cell('plain', 11)} {cell('fp32', 12)} {cell('fp32+CL', 9)} {cell('bf16+CL', 9)} {cell('stock', 11)} {cell('compile', 16)}"
+                f"{res:>4} {' '.join(cell(c) for c in columns)}"
                 f" {median[preset_column]:>7.0f} {statistics.median(ratios):>12.2f}x {min(ratios):>6.2f}-{max(ratios):.2f}x",
                 flush=True,
             )
-            rows.append((model, res, median["plain"], max(median["fp32"], median["fp32+CL"]), median.get("bf16+CL", float("nan"))))
+            rows.append((model, res, median["plain"], max(median["fp32"], median["fp32+CL"]), median.get(low_column, float("nan"))))
             for side in sides.values():
                 if isinstance(side, EngineSide):
                     side.close()
-            del sides
+            del sides, plain
             torch._dynamo.reset()
 
     # Achieved FLOP/s against the machine's peak, measured now in the same precision.
-    peak32 = peak_conv_flops(torch.float32)
-    peak16 = peak_conv_flops(torch.bfloat16) if bf16 else float("nan")
-    print(f"\npeak (channels-last 3x3 conv, 256 ch): fp32 {peak32 / 1e9:,.0f} GFLOP/s, bf16 {peak16 / 1e9:,.0f} GFLOP/s")
-    print(f"{'model':>9} {'res':>4} {'GFLOP/img':>10} {'plain fp32':>16} {'engine fp32':>16} {'engine bf16':>16}   GFLOP/s (share of peak)")
-    for model, res, plain, fp32, bf16_rate in rows:
+    low_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(low)
+    peak32 = peak_conv_flops(torch.float32, device)
+    peak_low = peak_conv_flops(low_dtype, device) if low_dtype else float("nan")
+    unit, scale = ("GFLOP/s", 1e9) if on_cpu else ("TFLOP/s", 1e12)
+    print(f"\npeak (channels-last 3x3 conv, 256 ch): fp32 {peak32 / scale:,.0f} {unit}, {low or 'bf16'} {peak_low / scale:,.0f} {unit}")
+    print(f"{'model':>9} {'res':>4} {'GFLOP/img':>10} {'plain fp32':>16} {'engine fp32':>16} {'engine ' + (low or 'bf16'):>16}   {unit} (share of peak)")
+    for model, res, plain_rate, fp32, low_rate in rows:
         per_image = flops_per_image(res, model)
 
         def share(rate: float, peak: float) -> str:
             achieved = rate * per_image
-            return f"{achieved / 1e9:6.0f} ({achieved / peak:4.0%})" if rate == rate else "-"
+            return f"{achieved / scale:6.{0 if on_cpu else 1}f} ({achieved / peak:4.0%})" if rate == rate else "-"
 
         print(
-            f"{model.name:>9} {res:>4} {per_image / 1e9:>10.3f} {share(plain, peak32):>16} {share(fp32, peak32):>16}"
-            f" {share(bf16_rate, peak16):>16}"
+            f"{model.name:>9} {res:>4} {per_image / 1e9:>10.3f} {share(plain_rate, peak32):>16} {share(fp32, peak32):>16}"
+            f" {share(low_rate, peak_low):>16}"
         )
 
 
