@@ -40,6 +40,8 @@ for name in "${wanted[@]}"; do
     tests) run_step tests 120 "$PY" -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_data_bank.py tests/test_device.py tests/test_engine.py ;;
     speed) run_step speed 170 "$PY" tests/bench/train_speed.py --device "$DEVICE" --models preset textbook --resolutions 32 64 128 --rounds 3 --no-compile ;;
     cli) run_step cli 60 "$PY" -m ganstudio train --data demo:shapes:2000 --out "$SCRATCH/cli" --device "$DEVICE" --minutes 0.5 ;;
+    # With one GPU, torchrun starts one process: this checks the launcher path and the CLI
+    # under it, not DistributedDataParallel (NCCL will not put two ranks on one GPU).
     torchrun) run_step torchrun 60 "$PY" -m torch.distributed.run --standalone --nproc-per-node 1 -m ganstudio train \
         --data demo:shapes:2000 --out "$SCRATCH/torchrun" --device "$DEVICE" --minutes 0.25 ;;
     quality) run_step quality 150 "$PY" tests/bench/quality_per_minute.py --device "$DEVICE" --sets shapes --resolutions 64 --minutes 1 ;;
