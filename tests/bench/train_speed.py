@@ -26,6 +26,15 @@ for the GPU to finish before and after (`torch.cuda.synchronize`), slices last a
 number format (fp32 with PyTorch's defaults: cuDNN may use TF32 for it, as it does for
 the plain loop's convolutions).
 
+On a CPU each resolution also gets a ceiling line. The plain loop, the engine in fp32
+channels-last and the engine in the presets' reduced precision are timed at batch 2 as
+well, in the same turns, and each step's time is split into a fixed part (set-up,
+dispatch, optimiser: what a step costs whatever its batch) and a part per image. The
+ceiling is the plain loop's step time over the engine's fp32 step with its per-image
+part sped up by the whole bf16/fp32 peak ratio measured in the same run, plus the bf16
+step's own fixed part: what perfect bf16 kernels would give. Where the ceiling is near
+2x, no kernel work reaches the issue's 2x goal; only a smaller fixed part would.
+
 A shared cloud machine drifts by 10-20% within a minute, so one long timing per column
 compares different moments. Every column is built once and then timed in short slices,
 taking turns (round 1: plain, fp32, ..., round 2: plain, fp32, ...); each figure is the
@@ -95,9 +104,10 @@ def wait_for(device: torch.device) -> None:
 class PlainSide:
     """The classic PyTorch DCGAN example loop (plain_dcgan.py)."""
 
-    def __init__(self, images, model: ModelSize, warmup: int, device: torch.device):
+    def __init__(self, images, model: ModelSize, warmup: int, device: torch.device, batch: int = BATCH):
         self.device = device
-        self.model = PlainDCGAN(images, width=model.width, z_dim=model.z_dim, batch=BATCH, arch=model.arch, device=device)
+        self.batch = batch
+        self.model = PlainDCGAN(images, width=model.width, z_dim=model.z_dim, batch=batch, arch=model.arch, device=device)
         self.train(warmup)
 
     def train(self, steps: int) -> float:
@@ -122,20 +132,21 @@ class EngineSide:
 
     def __init__(
         self, images, model: ModelSize, warmup: int, slice_steps: int, precision: str, channels_last: bool,
-        compile: bool = False, stock_conv: bool = False, device: torch.device = torch.device("cpu"),
+        compile: bool = False, stock_conv: bool = False, device: torch.device = torch.device("cpu"), batch: int = BATCH,
     ):
         cfg = RunConfig()
         cfg.data.resolution = images.shape[1]
         cfg.data.flip = False
         cfg.model.arch, cfg.model.width, cfg.model.z_dim = model.arch, model.width, model.z_dim
         cfg.loss.kind = "ns"
-        cfg.train.batch = BATCH
+        cfg.train.batch = batch
         cfg.train.precision = precision
         cfg.train.channels_last = channels_last
         cfg.train.compile = compile
         cfg.schedule.metric_seconds = 1e9
         cfg.schedule.tick_steps = slice_steps
         self.slice_steps = slice_steps
+        self.batch = batch
         self.device = device
         self.trainer = Trainer(cfg.validate(), images, None, device=device)
         if stock_conv:
@@ -160,13 +171,51 @@ class EngineSide:
         self.ticks.close()
 
 
-def race(sides: dict[str, object], steps: int, rounds: int) -> dict[str, list[float]]:
+def race(sides: dict[str, object], steps: dict[str, int], rounds: int) -> dict[str, list[float]]:
     """Images/s of every side in each round; the sides take turns so drift hits all alike."""
     rates: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(rounds):
         for name, side in sides.items():
-            rates[name].append(steps * BATCH / side.train(steps))
+            rates[name].append(steps[name] * side.batch / side.train(steps[name]))
     return rates
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """A step's time as fixed + per_image * batch (milliseconds), fitted from two batch sizes."""
+
+    fixed: float
+    per_image: float
+
+    @staticmethod
+    def fit(small: tuple[int, float], large: tuple[int, float]) -> "StepCost":
+        (b1, t1), (b2, t2) = small, large
+        per_image = (t2 - t1) / (b2 - b1)
+        return StepCost(t1 - per_image * b1, per_image)
+
+
+def ms_per_step(rate: float, batch: int = BATCH) -> float:
+    return batch / rate * 1e3
+
+
+def ceiling_ratio(plain_ms: float, engine_fp32: StepCost, engine_low_fixed: float, peak_ratio: float) -> float:
+    """The most the reduced-precision engine could beat the plain loop by, on this machine.
+
+    Takes the engine's own fp32 channels-last step and speeds every per-image part of it
+    up by the whole peak ratio of the two number formats (what a perfect bf16 kernel
+    would give: compute-bound work can go no faster), keeping the fixed per-step cost
+    that the reduced-precision step actually measured. Real bf16 kernels fall short of
+    the peak ratio, so the measured ratio stays below this.
+    """
+    return plain_ms / (engine_low_fixed + engine_fp32.per_image * BATCH / peak_ratio)
+
+
+SMALL_BATCH = 2  # a step at this batch is nearly all fixed cost: set-up, dispatch, optimiser
+SMALL_SUFFIX = f"@{SMALL_BATCH}"
+
+
+def small_name(column: str) -> str:
+    return column + SMALL_SUFFIX
 
 
 def flops_per_image(resolution: int, model: ModelSize) -> float:
@@ -253,6 +302,9 @@ def main() -> None:
     low_column = f"{low}+CL" if low else None
     columns = ["plain", "fp32", "fp32+CL"] + ([low_column] if low_column else []) + (["stock"] if on_cpu else []) + ["compile"]
     titles = {"plain": "plain fp32", "fp32": "engine fp32", "stock": "stock conv", "compile": preset_column + "+compile"}
+    # The machine's peak in both number formats, measured now (the ceiling below needs them).
+    low_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(low)
+    peaks = (peak_conv_flops(torch.float32, device), peak_conv_flops(low_dtype, device) if low_dtype else float("nan"))
     rows = []
     for model_name in args.models:
         model = models[model_name]
@@ -283,7 +335,20 @@ def main() -> None:
             if not why_no_compile:
                 # Compiled in the presets' own number format.
                 sides["compile"] = engine(preset_precision, True, compile=True)
-            rates = race(sides, steps, args.rounds)
+            # On a CPU the same columns at batch SMALL_BATCH too, in the same turns: what a step
+            # costs whatever its batch, for the ceiling (see ceiling_ratio).
+            small = ["plain", "fp32+CL", low_column] if on_cpu and low_column else []
+            for name in small:
+                small_steps = steps * 4
+                sides[small_name(name)] = (
+                    PlainSide(images, model, args.warmup, device, batch=SMALL_BATCH)
+                    if name == "plain"
+                    else EngineSide(
+                        images, model, args.warmup, small_steps, "fp32" if name == "fp32+CL" else low, True,
+                        device=device, batch=SMALL_BATCH,
+                    )
+                )
+            rates = race(sides, {name: steps * 4 if name.endswith(SMALL_SUFFIX) else steps for name in sides}, args.rounds)
             median = {name: statistics.median(values) for name, values in rates.items()}
             ratios = [p / q for p, q in zip(rates[preset_column], rates["plain"])]
 
@@ -297,16 +362,30 @@ def main() -> None:
                 flush=True,
             )
             rows.append((model, res, median["plain"], max(median["fp32"], median["fp32+CL"]), median.get(low_column, float("nan"))))
+            if small:
+                costs = {
+                    name: StepCost.fit(
+                        (SMALL_BATCH, statistics.median(ms_per_step(r, SMALL_BATCH) for r in rates[small_name(name)])),
+                        (BATCH, ms_per_step(median[name])),
+                    )
+                    for name in small
+                }
+                peak_ratio = peaks[1] / peaks[0]
+                ceiling = ceiling_ratio(ms_per_step(median["plain"]), costs["fp32+CL"], costs[low_column].fixed, peak_ratio)
+                print(
+                    "     ms a step = fixed + per image x batch: "
+                    + ", ".join(f"{name} {c.fixed:.1f} + {c.per_image:.3f} x {BATCH}" for name, c in costs.items())
+                    + f"\n     ceiling: {ceiling:.2f}x (fp32+CL's per-image part at {low}'s peak, {peak_ratio:.2f}x fp32's, plus {low_column}'s fixed cost)",
+                    flush=True,
+                )
             for side in sides.values():
                 if isinstance(side, EngineSide):
                     side.close()
             del sides, plain
             torch._dynamo.reset()
 
-    # Achieved FLOP/s against the machine's peak, measured now in the same precision.
-    low_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(low)
-    peak32 = peak_conv_flops(torch.float32, device)
-    peak_low = peak_conv_flops(low_dtype, device) if low_dtype else float("nan")
+    # Achieved FLOP/s against the machine's peak, measured in the same run and precision.
+    peak32, peak_low = peaks
     unit, scale = ("GFLOP/s", 1e9) if on_cpu else ("TFLOP/s", 1e12)
     print(f"\npeak (channels-last 3x3 conv, 256 ch): fp32 {peak32 / scale:,.0f} {unit}, {low or 'bf16'} {peak_low / scale:,.0f} {unit}")
     print(f"{'model':>9} {'res':>4} {'GFLOP/img':>10} {'plain fp32':>16} {'engine fp32':>16} {'engine ' + (low or 'bf16'):>16}   {unit} (share of peak)")
