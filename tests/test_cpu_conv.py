@@ -163,3 +163,47 @@ def test_training_a_step_times_each_layer_once_and_keeps_the_choice():
     assert set(chosen.values()) <= {"onednn", "matmul", "phase"}
     trainer.step()
     assert plans() == chosen  # timed once, then kept
+
+
+def test_the_weight_gradient_routes_are_timed_beside_the_input_gradient_they_run_with(monkeypatch):
+    """Beside oneDNN's input gradient, oneDNN's weight gradient comes out of the same call:
+    both candidates must then be timed doing both gradients, or the patch matrix looks
+    cheaper than it is inside a step."""
+    layer = FastConv2d(8, 16, 4, 2, 1, bias=False)
+    x = torch.randn(4, 8, 16, 16, requires_grad=True)
+    offered = {}
+
+    def record(key, candidates):
+        offered[key] = candidates()
+        return "onednn"
+
+    monkeypatch.setattr(cpu_conv, "_fastest", record)
+    masks = []
+    onednn_backward = cpu_conv._onednn_backward
+
+    def counting_backward(grad_out, x, weight, g, mask):
+        masks.append(tuple(mask))
+        return onednn_backward(grad_out, x, weight, g, mask)
+
+    monkeypatch.setattr(cpu_conv, "_onednn_backward", counting_backward)
+    layer(x).sum().backward()
+    (key,) = [key for key in offered if key[0] == "weight grad"]
+    assert key[-1] is True  # beside oneDNN's input gradient
+    candidates = offered[key]
+    assert sorted(candidates) == ["matmul", "onednn"]
+    for name, expected in (("onednn", [(True, True)]), ("matmul", [(True, False)])):
+        masks.clear()
+        result = candidates[name]()
+        assert masks == expected, name  # each candidate computes the input gradient too
+        grads = result if name == "onednn" else (result[0], result[1])
+        assert [t.shape for t in grads] == [x.shape, layer.weight.shape]
+
+    # Where no input gradient is needed (a discriminator's first layer), the weight
+    # gradient alone is timed, under its own key.
+    offered.clear()
+    layer(torch.randn(4, 8, 16, 16)).sum().backward()
+    (key,) = [key for key in offered if key[0] == "weight grad"]
+    assert key[-1] is False
+    masks.clear()
+    assert offered[key]["onednn"]().shape == layer.weight.shape
+    assert masks == [(False, True)]
