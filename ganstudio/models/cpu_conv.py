@@ -49,7 +49,7 @@ from torch import nn
 
 from ..timing import best_seconds_taking_turns
 
-# (what, layer shape key[, beside oneDNN's input gradient]) -> route name; filled on first use, per process.
+# (what, layer shape key) -> "onednn" or "matmul"; filled on first use, per process.
 _PLANS: dict[tuple, str] = {}
 _TIMING_REPEATS = 3
 # The patch matrix repeats every input pixel k*k/stride^2 times (4x for the DCGAN's layers).
@@ -229,15 +229,12 @@ class _FastConvFunction(torch.autograd.Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         grad_out = _in_format_of(grad_out, weight)  # the layout the forward gave its output
         w_route = x_route = None
+        if need_w:
+            key = ("weight grad",) + ctx.shape_key
+            w_route = _fastest(key, lambda: _weight_grad_candidates(grad_out, x, weight, g))
         if need_x:
             key = ("input grad",) + ctx.shape_key
             x_route = _fastest(key, lambda: _input_grad_candidates(grad_out, x, weight, g))
-        if need_w:
-            # Beside oneDNN's input gradient, oneDNN's weight gradient comes from the same call
-            # at a smaller extra cost than alone: the choice is timed as that pair.
-            beside = x_route == "onednn"
-            key = ("weight grad",) + ctx.shape_key + (beside,)
-            w_route = _fastest(key, lambda: _weight_grad_candidates(grad_out, x, weight, g, beside))
         if x_route == w_route == "onednn":
             grad_x, grad_w = _onednn_backward(grad_out, x, weight, g, (True, True))  # one call, shared set-up
         else:
@@ -261,30 +258,12 @@ def _forward_candidates(x, weight, bias, g: ConvGeometry) -> dict[str, Callable[
     return {name: functools.partial(_FORWARD_ROUTES[name], x, weight, bias, g) for name in names}
 
 
-def _weight_grad_candidates(
-    grad_out, x, weight, g: ConvGeometry, beside_onednn_input_grad: bool = False
-) -> dict[str, Callable[[], object]]:
-    """The weight-gradient routes, each timed with the input gradient it runs beside.
-
-    When oneDNN computes the input gradient, its weight gradient comes out of the same
-    call (one set-up for both), so "onednn" is timed as that one call and "matmul" as
-    oneDNN's input gradient alone plus the patch-matrix product. Timed alone, the
-    weight gradients misled: D's 16->8 px layer at 32 px then took the patch matrix in
-    some processes, and their steps ran 6% slower than those that kept oneDNN.
-    """
+def _weight_grad_candidates(grad_out, x, weight, g: ConvGeometry) -> dict[str, Callable[[], torch.Tensor]]:
     names = ["onednn"]
     patch_source, rows = (grad_out, x) if g.transposed else (x, grad_out)
     if _patches_fit(patch_source, g, rows.shape[2], rows.shape[3]):
         names.append("matmul")
-    if not beside_onednn_input_grad:
-        return {name: functools.partial(_WEIGHT_GRAD_ROUTES[name], grad_out, x, weight, g) for name in names}
-
-    def with_input_grad(name: str) -> object:
-        if name == "onednn":
-            return _onednn_backward(grad_out, x, weight, g, (True, True))
-        return _INPUT_GRAD_ROUTES["onednn"](grad_out, x, weight, g), _WEIGHT_GRAD_ROUTES[name](grad_out, x, weight, g)
-
-    return {name: functools.partial(with_input_grad, name) for name in names}
+    return {name: functools.partial(_WEIGHT_GRAD_ROUTES[name], grad_out, x, weight, g) for name in names}
 
 
 def _input_grad_candidates(grad_out, x, weight, g: ConvGeometry) -> dict[str, Callable[[], torch.Tensor]]:
