@@ -395,7 +395,6 @@ def test_sixteen_bit_pngs(tmp_path):
     assert abs(int(gray.images[3, 8, 8, 0]) - 128) <= 1
 
 
-@pytest.mark.xfail(strict=True, reason="bug: tRNS colour key of a 16-bit PNG is ignored (reported, not fixed)")
 @pytest.mark.parametrize("colour_type, sample, key", [
     (0, struct.pack(">H", 0x1234), struct.pack(">H", 0x1234)),
     (2, struct.pack(">HHH", 0x1234, 0x1234, 0x1234), struct.pack(">HHH", 0x1234, 0x1234, 0x1234)),
@@ -404,6 +403,33 @@ def test_sixteen_bit_png_colour_key_shows_the_background(tmp_path, colour_type, 
     data = raw_png(16, 16, colour_type, 16, sample, png_chunk(b"tRNS", key))
     result = load_guarded(write(tmp_path / "key", {"k.png": data}), background=BLUE)
     assert_close(result.images[0, 8, 8], BLUE, tol=2)
+
+
+def _half_keyed_png(colour_type: int, key: bytes, other: bytes) -> bytes:
+    """16x16, 16-bit: the left half the key colour, the right half `other`."""
+    ihdr = struct.pack(">IIBBBBB", 16, 16, 16, colour_type, 0, 0, 0)
+    rows = b"".join(b"\0" + key * 8 + other * 8 for _ in range(16))
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"tRNS", key)
+            + png_chunk(b"IDAT", zlib.compress(rows)) + png_chunk(b"IEND", b""))
+
+
+def test_a_sixteen_bit_colour_key_clears_only_the_key_colour(tmp_path):
+    # Grey: matched on all 16 bits, so 0x1200 (the same high byte as the key 0x1234) stays.
+    grey = _half_keyed_png(0, struct.pack(">H", 0x1234), struct.pack(">H", 0x1200))
+    # Colour: white beside a key colour.
+    rgb = _half_keyed_png(2, struct.pack(">HHH", 0x1234, 0x5678, 0x9ABC), struct.pack(">HHH", 0xFFFF, 0xFFFF, 0xFFFF))
+    folder = write(tmp_path / "half", {"a-grey.png": grey, "b-rgb.png": rgb})
+    result = load_guarded(folder, background=BLUE)
+    assert result.skipped == []
+    grey_img, rgb_img = result.images
+    assert_close(grey_img[8, 2], BLUE, tol=2)
+    assert_close(grey_img[8, 13], (0x12,) * 3, tol=2)
+    assert_close(rgb_img[8, 2], BLUE, tol=2)
+    assert_close(rgb_img[8, 13], (255, 255, 255), tol=2)
+    # The same files decoded from memory (a zip's members) give the same pictures.
+    from ganstudio.data.decode import decode_image
+
+    assert np.array_equal(decode_image(rgb, resolution=16, background=BLUE), rgb_img)
 
 
 # ------------------------------------------------------------------------ CMYK

@@ -118,6 +118,7 @@ def decode_with_options(data, opts: DecodeOptions) -> np.ndarray:
             # types (SyntaxError, ValueError, struct.error, zlib.error...).
             raise DataError("image is truncated or damaged") from None
         im = _apply_orientation(im)
+        _narrow_a_16_bit_colour_key(im, data)
         im = _to_working_mode(im, opts.color)
         im = _fit_square(im, opts)
         im = _flatten(im, opts)
@@ -195,7 +196,13 @@ def _to_working_mode(im: Image.Image, color: str) -> Image.Image:
     elif mode == "RGBa":
         im = im.convert("RGBA")
     elif mode in _HIGH_DEPTH_MODES:
-        im = _high_depth_to_l(im)
+        key = im.info.get("transparency") if mode != "F" else None
+        gray = _high_depth_to_l(im)
+        if isinstance(key, int):
+            # A colour key on 16-bit grey: matched on the full 16 bits, before scaling to 8.
+            alpha = np.where(np.asarray(im) == key, 0, 255).astype(np.uint8)
+            gray = Image.merge("LA", (gray, Image.fromarray(alpha, "L")))
+        im = gray
     elif mode in _TO_RGB_MODES:
         try:
             im = im.convert("RGB")
@@ -210,6 +217,35 @@ def _to_working_mode(im: Image.Image, color: str) -> Image.Image:
     elif color == "gray" and im.mode in ("RGB", "RGBA"):
         im = im.convert("LA" if has_alpha else "L")
     return im
+
+
+def _narrow_a_16_bit_colour_key(im: Image.Image, data) -> None:
+    """Make a 16-bit RGB PNG's colour key (tRNS) match the 8-bit pixels Pillow gives.
+
+    Pillow decodes 16-bit colour to 8 bits (the high byte of each sample) but keeps the
+    key in 16 bits, so no pixel ever matched it and the key colour showed as a solid
+    block. The key becomes its high bytes: pixels within 1/256 of the key colour turn
+    transparent with it (keys are colours the picture does not use, so that is harmless).
+    """
+    key = im.info.get("transparency")
+    if im.format != "PNG" or im.mode != "RGB" or not isinstance(key, tuple) or _png_bit_depth(data) != 16:
+        return
+    im.info["transparency"] = tuple(int(v) >> 8 for v in key)
+
+
+def _png_bit_depth(data) -> int | None:
+    """The bit depth in a PNG's header (IHDR), or None when it cannot be read."""
+    try:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            head = bytes(data[:25])
+        else:
+            with open(data, "rb") as f:
+                head = f.read(25)
+    except OSError:
+        return None
+    if len(head) < 25 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return head[24]
 
 
 def _high_depth_to_l(im: Image.Image) -> Image.Image:
