@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.training = TrainingState(self)
         self.thread: TrainingThread | None = None
         self.readers: list[RunReader] = []
+        # The newest File → Open run: readers end in any order, and only this one's result lands.
+        self._reader: RunReader | None = None
         self.history = None  # RunHistory of the opened run, if any
         self.latest_generator = None  # CPU copy of the EMA generator from the last sample tick
         self._close_when_stopped = False
@@ -111,6 +113,8 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.explore_page, "3  Explore")
         self.tabs.addTab(self.gallery_page, "4  Gallery")
         self.loaders: list[GeneratorLoader] = []
+        self._loader: GeneratorLoader | None = None  # the newest model asked for: only its result lands
+        self._shut_down = False  # shutdown() ran: late results start nothing new
         self._generator_run: Path | None = None  # the run whose direction names the explorer shows
         self._current_fingerprint: str | None = None
         self.setCentralWidget(self.tabs)
@@ -256,6 +260,10 @@ class MainWindow(QMainWindow):
         """Start a new run, or resume the opened one when its data matches."""
         if self.training.busy:
             return
+        if self.thread is not None and (self._after_stop is not None or self._close_when_stopped):
+            # The stopped run's thread is ending and still has to go back to its best checkpoint
+            # or close the window: a new run now would take that over (its Stop would revert it).
+            return
         images = self.data_state.images
         if images is None:
             self.training.post("warning", "Choose a data set first: its images are not ready yet.")
@@ -276,6 +284,7 @@ class MainWindow(QMainWindow):
         else:
             run_dir = default_runs_dir() / _run_name(config.data.source)
         self.latest_generator = None
+        self._reader = None  # a run still being opened is no longer wanted
         if not resume:
             self.history = None
             self.training.open_run(None)
@@ -383,6 +392,7 @@ class MainWindow(QMainWindow):
         if self.training.busy:
             self.training.post("warning", "Stop the current training before starting a new run.")
             return
+        self._reader = None  # a run still being opened is no longer wanted
         self.history = None
         self.training.open_run(None)
         self.training.set_state("idle")
@@ -399,14 +409,26 @@ class MainWindow(QMainWindow):
         if self.training.busy:
             self.training.post("warning", "Stop the current training before opening another run.")
             return
+        if self._shut_down:
+            return
         reader = RunReader(folder, self)
-        reader.loaded.connect(self._on_run_loaded)
-        reader.failed.connect(lambda message: self.training.post("error", message))
+        # Each result is bound to its reader: an earlier, slower read must not replace this one.
+        reader.loaded.connect(lambda history, r=reader: self._on_run_loaded(history, r))
+        reader.failed.connect(lambda message, r=reader: self._on_run_failed(message, r))
         reader.finished.connect(lambda r=reader: self._forget_worker(self.readers, r))
         self.readers.append(reader)
+        self._reader = reader
         reader.start()
 
-    def _on_run_loaded(self, history) -> None:
+    def _on_run_failed(self, message: str, reader: RunReader) -> None:
+        if reader is self._reader:  # a superseded read has nothing left to say
+            self._reader = None
+            self.training.post("error", message)
+
+    def _on_run_loaded(self, history, reader: RunReader) -> None:
+        if reader is not self._reader:
+            return  # superseded: another run was opened since, a new run began, or the window closed
+        self._reader = None
         if self.training.busy:
             return
         self.history = history
@@ -492,14 +514,26 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ explorer models
     def load_generator(self, target: str | Path, prefer: str = "best") -> None:
         """Load a run's or checkpoint's EMA generator for the explorer, off the GUI thread."""
+        if self._shut_down:
+            return
         loader = GeneratorLoader(target, prefer, self)
-        loader.loaded.connect(lambda loaded, t=Path(target): self._on_generator_loaded(loaded, t))
-        loader.failed.connect(lambda message: self.training.post("warning", message))
+        # Loads end in any order: only the model asked for last may reach the explorer.
+        loader.loaded.connect(lambda loaded, w=loader: self._on_generator_loaded(loaded, w))
+        loader.failed.connect(lambda message, w=loader: self._on_load_failed(message, w))
         loader.finished.connect(lambda w=loader: self._forget_worker(self.loaders, w))
         self.loaders.append(loader)
+        self._loader = loader
         loader.start()
 
-    def _on_generator_loaded(self, loaded, target: Path) -> None:
+    def _on_load_failed(self, message: str, loader: GeneratorLoader) -> None:
+        if loader is self._loader:
+            self._loader = None
+            self.training.post("warning", message)
+
+    def _on_generator_loaded(self, loaded, loader: GeneratorLoader) -> None:
+        if loader is not self._loader:
+            return  # superseded by a later request (or the window closed)
+        self._loader = None
         bundled = bundled_model_path()
         is_bundled = bundled is not None and loaded.path.resolve() == bundled.resolve()
         run_dir = loaded.path.parent.parent if loaded.path.parent.name == "checkpoints" else None
@@ -651,6 +685,10 @@ class MainWindow(QMainWindow):
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Stop every thread (saving a checkpoint first) and wait for them; used on exit and by tests."""
+        # Results still queued from the threads waited for below land after this: they must
+        # not start new threads (one running at exit aborts the app) nor change the window.
+        self._shut_down = True
+        self._reader = self._loader = None
         self.save_settings()
         if self.thread is not None:
             self.thread.request_stop()

@@ -417,3 +417,177 @@ def test_only_training_uses_every_core_while_the_window_is_open(qtbot, tmp_path,
         qtbot.waitUntil(lambda: win.thread is None or not win.thread.isRunning(), timeout=30_000)
     finally:
         win.shutdown()
+
+
+# ---------------------------------------------------------------- late results of superseded work
+def _tiny_run(tmp_path, name: str) -> Path:
+    from tiny_runs import tiny_config
+    from ganstudio.cli import main
+
+    config = tmp_path / f"{name}.json"
+    config.write_text(tiny_config(train__steps=8).to_json())
+    assert main(["train", "--config", str(config), "--out", str(tmp_path / name), "--quiet"]) == 0
+    return tmp_path / name
+
+
+def _hold_until(monkeypatch, module, name: str, held_roots, gate):
+    """Make module.name wait for `gate` (a threading.Event) when its first argument lies in one of held_roots."""
+    real = getattr(module, name)
+
+    def held(target, *args, **kwargs):
+        if any(Path(root) in (Path(target), *Path(target).parents) for root in held_roots):
+            assert gate.wait(30), "the test never let the held call go"
+        return real(target, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+
+
+def test_a_model_load_that_lands_late_does_not_replace_the_one_asked_for_since(window, qtbot, tmp_path, monkeypatch):
+    # Loads run in their own threads and land in the order they end, not the order they
+    # were asked for: a big checkpoint asked for first must not push out the bundled model
+    # the user opened after it.
+    import threading
+
+    from ganstudio import checkpoint
+
+    run = _tiny_run(tmp_path, "big-run")
+    gate = threading.Event()
+    _hold_until(monkeypatch, checkpoint, "load_generator", [run], gate)
+    explore = window.explore_page
+    try:
+        window.load_generator(run, prefer="latest")  # held: a slow read
+        window.open_bundled_model()
+        qtbot.waitUntil(lambda: explore.current_image() is not None and explore.is_idle(), timeout=30_000)
+        assert explore.model_label.text() == "Bundled demo model"
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: not window.loaders, timeout=30_000)  # the earlier load ended, its result handled
+    qtbot.waitUntil(explore.is_idle, timeout=30_000)
+    assert explore.model_label.text() == "Bundled demo model"
+
+
+def test_a_run_that_opens_late_does_not_replace_the_run_opened_since_or_a_new_run(window, qtbot, tmp_path, monkeypatch):
+    import shutil
+    import threading
+
+    from ganstudio import history
+
+    first = _tiny_run(tmp_path, "first-run")
+    second = tmp_path / "second-run"
+    shutil.copytree(first, second)
+    gate = threading.Event()
+    _hold_until(monkeypatch, history, "read_run", [first], gate)
+    try:
+        window.open_run(first)  # held: a long stats file
+        window.open_run(second)
+        qtbot.waitUntil(lambda: window.training.state == "viewing", timeout=30_000)
+        assert window.training.run_dir == second
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+    assert window.training.run_dir == second and window.history.root == second
+
+    # File → New run while a run is still being read: the new run stays.
+    gate.clear()
+    try:
+        window.open_run(first)
+        window.new_run()
+    finally:
+        gate.set()
+    qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+    assert window.training.state == "idle" and window.history is None and window.training.run_dir is None
+
+
+def test_closing_while_a_run_opens_starts_no_thread_after_the_window_has_gone(window, qtbot, tmp_path, monkeypatch):
+    # The close waits for the run reader; its result is still queued and lands after the
+    # window has shut its threads down. It must not start a model load then: a thread
+    # running when the app exits takes the whole process down.
+    import threading
+
+    from PySide6.QtCore import QThread
+
+    from ganstudio import checkpoint
+
+    run = _tiny_run(tmp_path, "a-run")
+    gate = threading.Event()
+    _hold_until(monkeypatch, checkpoint, "load_generator", [run], gate)
+    try:
+        window.open_run(run)
+        window.close()
+        assert not window.isVisible()
+        qtbot.wait(200)  # the reader's queued result is handled
+        running = [type(t).__name__ for t in window.findChildren(QThread) if t.isRunning()]
+        assert running == []
+    finally:
+        gate.set()
+
+
+def _unique_run_names(monkeypatch):
+    # Two runs started in the same second would share a folder name: keep them apart.
+    import itertools
+
+    from ganstudio.gui import main_window
+
+    count = itertools.count(1)
+    monkeypatch.setattr(main_window, "_run_name", lambda source: f"run-{next(count)}")
+
+
+def _start_when_stopped(window):
+    """Press Start the moment the stopping run's last report says "stopped": before its
+    thread's `finished` is handled, as a quick user can."""
+    pressed = []
+
+    def on_state(state: str) -> None:
+        if state == "stopped" and not pressed:
+            pressed.append(window.train_page.start_button.isEnabled())
+            window.train_page.start_button.click()
+
+    window.training.stateChanged.connect(on_state)
+    return pressed
+
+
+def test_start_in_the_moment_a_revert_stops_the_run_leaves_the_revert_to_that_run(window, qtbot, monkeypatch):
+    # "Go back to the best checkpoint" stops the run and reverts it once its thread has
+    # ended. A Start pressed as the last report says "stopped" once began a second run, the
+    # revert was left pending, and that second run's Stop later threw its own progress away.
+    _unique_run_names(monkeypatch)
+    _use_tiny_demo(window, qtbot)
+    qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
+    first = window.training.run_dir
+    ended = []
+    window.thread.finished.connect(lambda: ended.append(True))  # runs after the window's own handler
+    pressed = _start_when_stopped(window)
+    window.revert_to_best()
+    qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
+    assert pressed == [True]
+    qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+    if window.thread is not None:  # the Start began a second run: see what its Stop does
+        second = window.training.run_dir
+        qtbot.waitUntil(lambda: window.training.state == "running" and _step(window) > 0, timeout=60_000)
+        with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+            window.stop_training()
+        qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+        assert not (second / "checkpoints" / "latest-before-going-back.pt").exists(), "its Stop went back to its best checkpoint"
+    assert (first / "checkpoints" / "latest-before-going-back.pt").is_file()
+    assert window.training.run_dir == first and window.training.state == "viewing"
+
+
+def test_start_in_the_moment_a_close_stops_the_run_still_closes_the_window(window, qtbot, monkeypatch):
+    # Quitting while training stops the run and closes once its thread has ended. A Start
+    # pressed as the last report says "stopped" once began a new run instead: the window
+    # stayed open, and closed by itself whenever that run was stopped later.
+    _unique_run_names(monkeypatch)
+    _use_tiny_demo(window, qtbot)
+    qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
+    ended = []
+    window.thread.finished.connect(lambda: ended.append(True))  # runs after the window's own handler
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    pressed = _start_when_stopped(window)
+    window.close()
+    qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
+    assert pressed == [True]
+    qtbot.wait(100)
+    assert not window.isVisible()
+    assert window.thread is None
