@@ -63,6 +63,20 @@ def _run_name(source: str) -> str:
     return f"{base}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def _new_run_dir(source: str) -> Path:
+    """A folder for a new run, named after its data and the time: never one that exists.
+
+    Names go to the second, and a new run clears what its folder held: a second run
+    started in the same second (Start, Stop, New run, Start) would have wiped the first.
+    """
+    runs = default_runs_dir()
+    name = _run_name(source)
+    folder, n = runs / name, 2
+    while folder.exists():
+        folder, n = runs / f"{name}-{n}", n + 1
+    return folder
+
+
 class MainWindow(QMainWindow):
     trainingFinished = Signal()  # a training thread ended (tests and shutdown wait on it)
 
@@ -282,7 +296,7 @@ class MainWindow(QMainWindow):
             run_dir = self.history.root
             resume = True
         else:
-            run_dir = default_runs_dir() / _run_name(config.data.source)
+            run_dir = _new_run_dir(config.data.source)
         self.latest_generator = None
         self._reader = None  # a run still being opened is no longer wanted
         if not resume:

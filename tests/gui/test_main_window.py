@@ -522,16 +522,6 @@ def test_closing_while_a_run_opens_starts_no_thread_after_the_window_has_gone(wi
         gate.set()
 
 
-def _unique_run_names(monkeypatch):
-    # Two runs started in the same second would share a folder name: keep them apart.
-    import itertools
-
-    from ganstudio.gui import main_window
-
-    count = itertools.count(1)
-    monkeypatch.setattr(main_window, "_run_name", lambda source: f"run-{next(count)}")
-
-
 def _start_when_stopped(window):
     """Press Start the moment the stopping run's last report says "stopped": before its
     thread's `finished` is handled, as a quick user can."""
@@ -550,7 +540,6 @@ def test_start_in_the_moment_a_revert_stops_the_run_leaves_the_revert_to_that_ru
     # "Go back to the best checkpoint" stops the run and reverts it once its thread has
     # ended. A Start pressed as the last report says "stopped" once began a second run, the
     # revert was left pending, and that second run's Stop later threw its own progress away.
-    _unique_run_names(monkeypatch)
     _use_tiny_demo(window, qtbot)
     qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
@@ -577,7 +566,6 @@ def test_start_in_the_moment_a_close_stops_the_run_still_closes_the_window(windo
     # Quitting while training stops the run and closes once its thread has ended. A Start
     # pressed as the last report says "stopped" once began a new run instead: the window
     # stayed open, and closed by itself whenever that run was stopped later.
-    _unique_run_names(monkeypatch)
     _use_tiny_demo(window, qtbot)
     qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
@@ -591,3 +579,30 @@ def test_start_in_the_moment_a_close_stops_the_run_still_closes_the_window(windo
     qtbot.wait(100)
     assert not window.isVisible()
     assert window.thread is None
+
+
+def test_a_second_new_run_in_the_same_second_gets_its_own_folder(window, qtbot, monkeypatch):
+    # Run folders are named to the second. Start, Stop, File → New run and Start again
+    # within one second used to give the second run the first one's folder, and a new
+    # run clears its folder: the first run's curves, samples and checkpoints were gone.
+    from ganstudio.gui import main_window
+
+    monkeypatch.setattr(main_window, "_run_name", lambda source: "shapes-20261206-120000")  # the same second
+    _use_tiny_demo(window, qtbot)
+    folders, steps = [], []
+    window.training.reportAdded.connect(lambda report: steps.append(report.step))
+    for _ in range(2):
+        steps.clear()
+        qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+        qtbot.waitUntil(lambda: any(steps), timeout=60_000)  # this run's own first steps
+        folders.append(window.training.run_dir)
+        with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+            window.stop_training()
+        qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+        if not folders[1:]:
+            first_stats = (folders[0] / "stats.jsonl").read_bytes()
+            window.new_run()
+    assert [f.name for f in folders] == ["shapes-20261206-120000", "shapes-20261206-120000-2"]
+    assert (folders[0] / "stats.jsonl").read_bytes() == first_stats  # the first run is untouched
+    assert (folders[0] / "checkpoints" / "latest.pt").is_file()
+    assert (folders[1] / "stats.jsonl").is_file()
