@@ -42,6 +42,7 @@ class Recipe:
     step: int
     direction_names: tuple[str, ...]
     size: int | None = None  # pixel width it was saved at, if recorded
+    smooth: bool | None = None  # enlarged smoothly (True) or as crisp blocks (False), if recorded
 
     @property
     def z_dim(self) -> int:
@@ -73,6 +74,7 @@ def make_recipe(
     step: int,
     app_version: str,
     size: int | None = None,
+    smooth: bool | None = None,
 ) -> dict:
     """The JSON-ready dict save_png embeds.  Floats are written with repr, so they
     read back bit for bit."""
@@ -103,6 +105,8 @@ def make_recipe(
     }
     if size is not None:
         recipe["size"] = int(size)
+    if smooth is not None:
+        recipe["smooth"] = bool(smooth)
     return recipe
 
 
@@ -150,6 +154,9 @@ def _parse(raw: Any, z_dim: int | None) -> Recipe:
     size = raw.get("size")
     if size is not None and (not _is_int(size) or not 1 <= size <= 1 << 20):
         raise _Bad
+    smooth = raw.get("smooth")
+    if smooth is not None and not isinstance(smooth, bool):
+        raise _Bad
 
     entries = raw.get("directions", [])
     if not isinstance(entries, list) or len(entries) > MAX_DIRECTIONS:
@@ -184,6 +191,7 @@ def _parse(raw: Any, z_dim: int | None) -> Recipe:
         step=step,
         direction_names=names,
         size=size,
+        smooth=smooth,
     )
 
 

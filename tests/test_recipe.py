@@ -76,6 +76,21 @@ def test_round_trip_through_a_png(directions, tmp_path):
     assert parsed.look == look and np.array_equal(parsed.latent, look.latent(directions, Z).numpy())
 
 
+def test_crisp_or_smooth_travels_with_the_piece(directions):
+    look = next(_looks(directions))
+    raw = _recipe(look, directions)
+    assert parse_recipe(raw).smooth is None  # older pieces did not say
+    for smooth in (True, False):
+        raw = make_recipe(
+            look, directions=directions, direction_names=directions.names, latent=look.latent(directions, Z),
+            fingerprint="f", run=None, checkpoint=None, step=0, app_version="0.1.0", size=100, smooth=smooth,
+        )
+        parsed = parse_recipe(json.loads(json.dumps(raw)))
+        assert parsed.smooth is smooth and parsed.size == 100
+    for bad in ("yes", 1, 0, [True]):
+        assert parse_recipe(dict(raw, smooth=bad)) is None
+
+
 def test_other_directions_fall_back_to_the_stored_latent(directions):
     look = next(_looks(directions))
     parsed = parse_recipe(_recipe(look, directions))

@@ -106,7 +106,7 @@ class ExplorePage(QWidget):
         self._k = directions
         self.renderer = RenderThread(self, threads=render_threads)
         self.renderer.rendered.connect(self._on_rendered)
-        self.renderer.failed.connect(lambda _id, text: self._post("error", text))
+        self.renderer.failed.connect(self._on_render_failed)
         self.generator: torch.nn.Module | None = None
         self.model: ExplorerModel | None = None
         self.directions: Directions | None = None
@@ -114,9 +114,13 @@ class ExplorePage(QWidget):
         self._next_id = 0
         self._view_id = -1  # newest view request
         self._shown_id = -1
+        # Every id up to this one was asked of an earlier generator: its pixels (or failure),
+        # if they arrive after a switch of model, are stale and never shown.
+        self._stale_up_to = 0
         self._view_look: Look | None = None  # the look the newest view request was made for
         self._grid_id = -1
-        self._grid_looks: list[Look] = []
+        self._grid_looks: list[Look] = []  # the newest set asked for
+        self._shown_grid_looks: list[Look] = []  # the set whose thumbnails are on show (clicks pick these)
         self._grid_ids: set[int] = set()
         self._live_candidate = None  # a newer training generator not taken (follow off)
         self.run_dir: Path | None = None
@@ -412,6 +416,9 @@ class ExplorePage(QWidget):
             self._raw_labels.append(label)
             self._raw_values.append(value)
         s.add(host)
+        # Folded, the numbers are not kept in step (a drag would redraw eight sliders per
+        # tick for nothing): unfolding brings them up to the picture on show.
+        s.expandedChanged.connect(lambda expanded: self._rebuild_raw() if expanded else None)
         self.raw_section = s
         return s
 
@@ -478,12 +485,16 @@ class ExplorePage(QWidget):
             self.model = ExplorerModel(z_dim, directions)
             self.model.on_change.append(self._on_look)
             self._grid_looks = []
+        # The thumbnails on show are the previous model's: not clickable once it is gone.
+        self._shown_grid_looks = []
+        self.grid.set_images(None)
+        self.grid.clear_picks()
         self._rebuild_directions()
         self._sync_keyframes()
         self._fill_scale_combo(int(getattr(generator, "resolution", 64)))
         self.raw_start.setRange(0, max(0, z_dim - RAW_SHOWN))
         self._rebuild_raw()
-        self.renderer.set_generator(generator)
+        self._use_generator(generator)
         if not self.renderer.isRunning():
             self.renderer.start()
         self._stack.setCurrentIndex(1)
@@ -528,7 +539,7 @@ class ExplorePage(QWidget):
                 self.directions = None
             with _Quiet(self):
                 self.model.set_directions(self.directions)
-        self.renderer.set_generator(generator)
+        self._use_generator(generator)
         self._sync_model_label()
         self._request_view(self.model.look)
         self._grid_timer.start()
@@ -553,6 +564,13 @@ class ExplorePage(QWidget):
             self.modelNeeded.emit(recipe.checkpoint or "")
             return False
         self._pending_recipe = None
+        if recipe.z_dim != self.model.z_dim:  # the right model's name on a damaged or doctored latent
+            self._post(
+                "warning",
+                f"This piece's recipe is damaged: its latent has {recipe.z_dim} numbers, but its model "
+                f"uses {self.model.z_dim}. It can't be reopened for editing.",
+            )
+            return False
         # The editable look when it still gives the saved latent bit for bit, else one
         # holding that latent itself: either way, the very same pixels.
         look = recipe.resolve_look(self.directions)
@@ -565,10 +583,26 @@ class ExplorePage(QWidget):
             self.model.direction_names = names
             self._sync_direction_names()
             self.directionNamesChanged.emit(list(names))
+        self._restore_save_options(recipe)
         self.model.set_look(look)
         self._on_look(self.model.look)
         self.new_variations_for_current()
         return True
+
+    def _restore_save_options(self, recipe) -> None:
+        """The size and crisp/smooth the piece was saved with, next to Save again, so that
+        saving the reopened piece re-makes the same file."""
+        if recipe.smooth is not None:
+            self.set_smooth(recipe.smooth)
+        if recipe.size is None:
+            return
+        for i in range(self.scale_combo.count()):
+            scale = self.scale_combo.itemData(i)
+            if scale and scale * self._resolution == recipe.size:
+                self.scale_combo.setCurrentIndex(i)
+                return
+        self.scale_combo.setCurrentIndex(self.scale_combo.findData(0))  # Custom size…
+        self.size_spin.setValue(min(max(recipe.size, self.size_spin.minimum()), self.size_spin.maximum()))
 
     def current_image(self) -> np.ndarray | None:
         """The picture on show, uint8 (H, W, C), or None."""
@@ -827,10 +861,24 @@ class ExplorePage(QWidget):
                 del self.request_times[key]
         self.renderer.request(self._view_id, z)
 
+    def _use_generator(self, generator) -> None:
+        """Render with `generator` from now on. Requests already made (even one made a
+        moment ago, for this generator's directions but before the renderer had it) may
+        still come back from the previous model: they are stale from here on."""
+        self.renderer.set_generator(generator)
+        self._stale_up_to = self._next_id
+
+    def _on_render_failed(self, request_id: int, text: str) -> None:
+        if request_id > self._stale_up_to:
+            self._post("error", text)
+
     def _on_rendered(self, request_id: int, images) -> None:
+        if request_id <= self._stale_up_to:
+            return  # made by the previous model: the new model's picture follows
         if request_id in self._grid_ids:
             if request_id == self._grid_id:
                 self.grid.set_images(images)
+                self._shown_grid_looks = list(self._grid_looks)
             return  # an older grid than the newest: nobody wants it
         if request_id <= self._shown_id or request_id > self._view_id:
             return  # older than the picture on show
@@ -859,13 +907,14 @@ class ExplorePage(QWidget):
         self.renderer.request(self._grid_id, z, lane=GRID_LANE)
 
     def variation_looks(self) -> list[Look]:
-        return list(self._grid_looks)
+        """The variations whose thumbnails are on show (a newer set may be rendering)."""
+        return list(self._shown_grid_looks)
 
     def choose_variation(self, index: int) -> None:
-        if self.model is None or not 0 <= index < len(self._grid_looks):
+        if self.model is None or not 0 <= index < len(self._shown_grid_looks):
             return
         self.grid.clear_picks()
-        self.model.set_look(self._grid_looks[index])
+        self.model.set_look(self._shown_grid_looks[index])
 
     def _on_picked(self, picks: list) -> None:
         self.crossbreed_button.setEnabled(bool(picks) and self.model is not None)
@@ -882,7 +931,7 @@ class ExplorePage(QWidget):
         if self.model is None:
             return
         picks = [i for i in (a, b) if i is not None] or self.grid.picked()
-        parents = [self._grid_looks[i] for i in picks if 0 <= i < len(self._grid_looks)]
+        parents = [self._shown_grid_looks[i] for i in picks if 0 <= i < len(self._shown_grid_looks)]
         if not parents:
             return
         if len(parents) == 1:
@@ -983,7 +1032,7 @@ class ExplorePage(QWidget):
             self.info["fingerprint"] = generator_fingerprint(self.generator.state_dict())
         return self.info["fingerprint"]
 
-    def _recipe(self, look: Look, latent: torch.Tensor, size: int | None = None) -> dict:
+    def _recipe(self, look: Look, latent: torch.Tensor, size: int | None = None, smooth: bool | None = None) -> dict:
         from ..recipe import make_recipe
 
         recipe = make_recipe(
@@ -997,6 +1046,7 @@ class ExplorePage(QWidget):
             step=int(self.info.get("step") or 0),
             app_version=__version__,
             size=size,
+            smooth=smooth,
         )
         return recipe
 
@@ -1026,13 +1076,22 @@ class ExplorePage(QWidget):
         while candidate.exists():
             candidate = folder / f"{name}-{n}{suffix}"
             n += 1
+        return self._reachable(candidate)
+
+    @staticmethod
+    def _reachable(candidate: Path) -> str:
+        """The suggested file, in its folder when that folder exists or can be made, else
+        the same name in the home folder (a read-only run must not stop the dialog)."""
+        try:
+            candidate.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            return str(Path.home() / candidate.name)
         return str(candidate)
 
     def choose_artwork_path(self) -> None:
         if self.model is None:
             return
         suggested = self._suggest("artwork", ".png")
-        Path(suggested).parent.mkdir(parents=True, exist_ok=True)
         path, _ = QFileDialog.getSaveFileName(self, "Save artwork", suggested, "PNG images (*.png)")
         if not path:
             return
@@ -1056,7 +1115,7 @@ class ExplorePage(QWidget):
         latent = look.latent(self.directions, self.model.z_dim)
         image = self._render_now(latent[None])[0]
         out_size = int(size) if size else int(scale) * image.shape[0]
-        recipe = self._recipe(look, latent, size=out_size)
+        recipe = self._recipe(look, latent, size=out_size, smooth=smooth)
 
         def job(progress=lambda d, t: None, cancelled=lambda: False) -> Path:
             big = upscale(image, scale=scale if not size else None, size=size, smooth=smooth)
@@ -1074,23 +1133,25 @@ class ExplorePage(QWidget):
         if self.model is None:
             return
         suggested = self._suggest("variations", ".png")
-        Path(suggested).parent.mkdir(parents=True, exist_ok=True)
         path, _ = QFileDialog.getSaveFileName(self, "Save variations grid", suggested, "PNG images (*.png)")
         if path:
             if not path.lower().endswith(".png"):
                 path += ".png"
             scale = self.save_options().get("scale") or 4
-            self.save_grid(path, scale=scale)
+            try:
+                self.save_grid(path, scale=scale)
+            except (ValueError, OSError) as exc:  # an unwritable folder, a full disk, too big
+                self._post("error", f"Could not save the variations grid: {getattr(exc, 'strerror', None) or exc}")
 
     def save_grid(self, path, *, scale: int = 1, smooth: bool | None = None) -> Path:
         """The variations grid (rendered afresh) as one PNG."""
         from ..export import make_grid, save_png, upscale
 
-        if self.model is None or not self._grid_looks:
+        if self.model is None or not self._shown_grid_looks:
             raise ValueError("there are no variations to save")
         smooth = self.smooth() if smooth is None else bool(smooth)
         import torch
-        z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in self._grid_looks])
+        z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in self._shown_grid_looks])
         images = self._render_now(z)
         cols = 3
         big = np.stack([upscale(im, scale=int(scale), smooth=smooth) for im in images]) if scale > 1 else images
@@ -1132,7 +1193,6 @@ class ExplorePage(QWidget):
         options = dialog.options()
         suffix = ".mp4" if options["format"] == "mp4" else ".gif"
         suggested = self._suggest("walk", suffix)
-        Path(suggested).parent.mkdir(parents=True, exist_ok=True)
         flt = "MP4 video (*.mp4)" if suffix == ".mp4" else "GIF animation (*.gif)"
         path, _ = QFileDialog.getSaveFileName(self, "Export animation", suggested, flt)
         if not path:

@@ -221,6 +221,8 @@ def chip_name(index: int) -> str:
 class Section(QWidget):
     """A titled block of controls; collapsible when asked (a ▸/▾ header)."""
 
+    expandedChanged = Signal(bool)  # a collapsible section was unfolded (True) or folded
+
     def __init__(self, title: str, *, collapsible: bool = False, expanded: bool = True, name: str = "", parent=None) -> None:
         super().__init__(parent)
         if name:
@@ -246,6 +248,7 @@ class Section(QWidget):
         line.setStyleSheet("color: #3a3c40;")
         outer.addWidget(line)
         self._collapsible = collapsible
+        self._expanded = True
         if collapsible:
             self.header.setCheckable(True)
             self.header.setChecked(expanded)
@@ -258,13 +261,19 @@ class Section(QWidget):
     def set_expanded(self, expanded: bool) -> None:
         if not self._collapsible:
             return
+        expanded = bool(expanded)
         self.header.setArrowType(Qt.DownArrow if expanded else Qt.RightArrow)
         self.body.setVisible(expanded)
         if self.header.isChecked() != expanded:
             self.header.setChecked(expanded)
+        if expanded != self._expanded:
+            self._expanded = expanded
+            self.expandedChanged.emit(expanded)
 
     def is_expanded(self) -> bool:
-        return self.body.isVisible() if self._collapsible else True
+        """Unfolded (whether or not the page is on screen right now: a hidden tab's
+        unfolded section still counts, so its controls are kept up to date)."""
+        return self._expanded if self._collapsible else True
 
     def add(self, widget_or_layout) -> None:
         if isinstance(widget_or_layout, QWidget):

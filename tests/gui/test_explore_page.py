@@ -314,3 +314,188 @@ def test_view_paints_crisp_by_default_and_smooth_on_request(qtbot, make_page):
     assert shot.pixelColor(x, y) == shot.pixelColor(x + 2, y + 2)  # one generated pixel is a block
     page.smooth_button.click()
     assert page.smooth() and page.view.smooth()
+
+
+class _Gate:
+    """Hold a generator's forward on a threading.Event (only while armed), so a test can
+    keep a render in flight and decide when it lands."""
+
+    def __init__(self, generator):
+        self.armed = False
+        self.entered = __import__("threading").Event()
+        self.release = __import__("threading").Event()
+        inner = generator.forward
+
+        def forward(z):
+            if self.armed:
+                self.entered.set()
+                assert self.release.wait(10)
+            return inner(z)
+
+        generator.forward = forward
+
+
+def test_a_render_of_the_previous_model_never_shows_after_switching(qtbot, make_page):
+    a, b = tiny_generator(0), tiny_generator(1)
+    gate_a, gate_b = _Gate(a), _Gate(b)
+    page = make_page(a)
+    qtbot.waitUntil(lambda: page.renderer.pending() == 0, timeout=5000)  # the grid is done too
+    before = page.current_image().copy()
+    shown = []
+    page.imageShown.connect(shown.append)
+    gate_a.armed = True
+    child(page, QSpinBox, "seedSpin").setValue(5)  # model A starts rendering seed 5 ...
+    assert gate_a.entered.wait(5)
+    gate_b.armed = True  # ... and B's first picture is held back, so the stale one lands first
+    try:
+        page.set_generator(b, fingerprint="fp-1", run="other-run", checkpoint=None, step=1, live=False)
+        assert page.variation_looks() == [] and page.grid.images() == [None] * 9  # A's thumbnails are gone
+        with qtbot.waitSignal(page.renderer.rendered, timeout=5000):
+            gate_a.release.set()  # A's seed-5 picture arrives after the switch
+        qtbot.wait(20)
+        assert shown == []  # not announced as shown ...
+        assert np.array_equal(page.current_image(), before)  # ... nor on the screen
+    finally:
+        gate_a.release.set()
+        gate_b.release.set()
+    after = settle(qtbot, page)
+    b_alone = make_page(tiny_generator(1))
+    child(b_alone, QSpinBox, "seedSpin").setValue(5)
+    assert np.array_equal(after, settle(qtbot, b_alone))
+
+
+def raw_numbers_shown(page):
+    return [s.value() for s in page.raw_sliders if not s.isHidden()]
+
+
+def expected_raw(look, z_dim=16):
+    from ganstudio.latent import z_from_seed
+
+    base = np.asarray(look.base, np.float32) if look.base is not None else z_from_seed(look.seed, z_dim).numpy()
+    return [int(round(float(np.clip(v, -3, 3)) * 100)) for v in base[:8]]
+
+
+def test_opening_the_raw_latent_shows_the_numbers_of_the_picture_on_show(qtbot, make_page):
+    page = make_page(tiny_generator())
+    page.show()
+    qtbot.waitExposed(page)
+    assert not page.raw_section.is_expanded()
+    child(page, QSpinBox, "seedSpin").setValue(7)  # edited while the raw numbers are folded away
+    settle(qtbot, page)
+    page.raw_section.header.click()  # the artist unfolds RAW LATENT
+    assert page.raw_section.is_expanded()
+    assert raw_numbers_shown(page) == expected_raw(page.current_look())
+    child(page, QSlider, "rawSlider2").setValue(250)
+    page.raw_section.header.click()  # fold, undo the raw edit, unfold: the numbers follow
+    page.undo()
+    page.raw_section.header.click()
+    assert page.current_look().base is None
+    assert raw_numbers_shown(page) == expected_raw(page.current_look())
+
+
+def test_raw_numbers_follow_undo_while_the_page_is_not_on_screen(qtbot, make_page):
+    page = make_page(tiny_generator())  # another tab is current: the page is not visible
+    page.raw_section.set_expanded(True)
+    child(page, QSlider, "rawSlider1").setValue(-200)
+    settle(qtbot, page)
+    page.undo()
+    assert raw_numbers_shown(page) == expected_raw(page.current_look())
+
+
+def test_a_recipe_whose_latent_does_not_fit_the_model_is_refused_plainly(qtbot, make_page, tmp_path):
+    g = tiny_generator()
+    page = make_page(g, fingerprint=generator_fingerprint(g.state_dict()))
+    shown = page.current_image().copy()
+    look = page.current_look()
+    raw = read_recipe(page.save_artwork(tmp_path / "piece.png"))
+    raw["latent"] = raw["latent"][:8]  # tampered (or damaged): the right model, the wrong latent size
+    recipe = parse_recipe(raw)
+    assert recipe is not None
+    messages = []
+    page.messagePosted.connect(lambda level, text: messages.append((level, text)))
+    assert not page.open_recipe(recipe)
+    assert messages and messages[-1][0] == "warning" and "Traceback" not in messages[-1][1]
+    assert page.current_look() == look
+    assert np.array_equal(settle(qtbot, page), shown)
+    page.new_variations()  # the explorer still works
+
+
+def test_a_reopened_piece_saves_again_at_its_size_and_look(qtbot, make_page, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QComboBox, QFileDialog
+
+    g = tiny_generator()
+    page = make_page(g, fingerprint=generator_fingerprint(g.state_dict()))
+    targets = iter([tmp_path / "first.png", tmp_path / "again.png"])
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(next(targets)), ""))
+    child(page, QSpinBox, "seedSpin").setValue(42)
+    combo = child(page, QComboBox, "saveScaleCombo")
+    combo.setCurrentIndex(combo.findData(0))  # Custom size…
+    child(page, QSpinBox, "saveSizeSpin").setValue(100)
+    page.smooth_button.click()
+    settle(qtbot, page)
+    with qtbot.waitSignal(page.artworkSaved, timeout=5000) as saved:
+        page.save_button.click()
+    first = np.asarray(Image.open(saved.args[0]).convert("RGB"))
+    assert first.shape == (100, 100, 3)
+
+    # Another day: other choices next to Save, another picture; then the piece is dropped back in.
+    page.crisp_button.click()
+    combo.setCurrentIndex(combo.findData(1))
+    child(page, QSpinBox, "seedSpin").setValue(3)
+    settle(qtbot, page)
+    assert page.open_recipe(parse_recipe(read_recipe(saved.args[0])))
+    assert page.smooth() and page.save_options() == {"size": 100, "smooth": True}
+    with qtbot.waitSignal(page.artworkSaved, timeout=5000) as again:
+        page.save_button.click()
+    assert np.array_equal(np.asarray(Image.open(again.args[0]).convert("RGB")), first)
+
+
+def test_saving_where_nothing_can_be_written_says_so_plainly(qtbot, make_page, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder would have to be")
+    page = make_page(tiny_generator())
+    page.set_run_dir(blocker)  # the run's artwork/ folder can't be made (a read-only run, say)
+    asked = []
+
+    def dialog(parent, caption, suggested, flt):
+        asked.append(suggested)
+        return str(blocker / "grid.png"), ""  # and the artist picks a place that can't be written
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    messages = []
+    page.messagePosted.connect(lambda level, text: messages.append((level, text)))
+    qtbot.waitUntil(lambda: all(im is not None for im in page.grid.images()), timeout=5000)
+    page.save_grid_button.click()
+    assert asked, "the save dialog never opened"
+    assert messages and messages[-1][0] == "error" and "grid" in messages[-1][1]
+    assert "Traceback" not in messages[-1][1]
+    with qtbot.waitSignal(page.exportFailed, timeout=5000) as failed:
+        page.save_button.click()
+    assert len(asked) == 2 and "Traceback" not in failed.args[0]
+    assert blocker.read_text() == "a file where a folder would have to be"
+
+
+def test_a_click_on_a_variation_gives_the_one_on_show_while_new_ones_render(qtbot, make_page):
+    g = tiny_generator()
+    gate = _Gate(g)
+    page = make_page(g)
+    qtbot.waitUntil(lambda: page.renderer.pending() == 0 and all(im is not None for im in page.grid.images()), timeout=5000)
+    on_show = page.variation_looks()
+    thumbnails = page.grid.images()
+    gate.armed = True
+    try:
+        page.new_variations_button.click()  # a new set is on its way (held back) ...
+        assert gate.entered.wait(5)
+        assert all(np.array_equal(a, b) for a, b in zip(page.grid.images(), thumbnails))  # ... the old set still shows
+        page.grid.click(2)  # the artist clicks the third thumbnail they see
+        assert page.current_look() == on_show[2]
+        page.grid.click(0, ctrl=True)
+        page.crossbreed_button.click()  # a parent they can see, too
+        child_look = page.current_look()
+    finally:
+        gate.release.set()
+    settle(qtbot, page)
+    expected = page.model.crossbreed(on_show[2], on_show[0], seed=page._variation_seed)
+    assert child_look == expected
