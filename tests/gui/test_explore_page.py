@@ -3,6 +3,8 @@ exactly, keyframe walks export, undo is exact, follow-training behaves."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -322,8 +324,8 @@ class _Gate:
 
     def __init__(self, generator):
         self.armed = False
-        self.entered = __import__("threading").Event()
-        self.release = __import__("threading").Event()
+        self.entered = threading.Event()
+        self.release = threading.Event()
         inner = generator.forward
 
         def forward(z):
