@@ -31,6 +31,8 @@ __all__ = [
     "save_gif",
     "save_mp4",
     "MP4_INSTALL_HINT",
+    "animation_memory",
+    "check_animation_memory",
 ]
 
 RECIPE_KEY = "ganstudio"  # PNG iTXt keyword
@@ -255,6 +257,32 @@ def _check_fps(fps: float) -> float:
     if not math.isfinite(fps) or fps <= 0:
         raise ValueError(f"fps must be a positive number, got {fps}")
     return fps
+
+
+# An animation is written from frames held in memory (and a GIF's Pillow copies of them):
+# past this, a walk at a large size would take the machine's memory, and the app with it
+# (a training run included), rather than fail.
+ANIMATION_MEMORY_LIMIT = 2 * 1024**3
+
+
+def animation_memory(frames: int, side: int, channels: int = 3) -> int:
+    """Bytes an animation of `frames` frames of side x side pixels needs while it is written.
+
+    Each frame is held once as an array and once more as the encoder's copy.
+    """
+    return 2 * int(frames) * int(side) ** 2 * int(channels)
+
+
+def check_animation_memory(frames: int, side: int, channels: int = 3) -> None:
+    """ExportError in plain words when the animation would not fit ANIMATION_MEMORY_LIMIT."""
+    need = animation_memory(frames, side, channels)
+    if need <= ANIMATION_MEMORY_LIMIT:
+        return
+    most = max(0, ANIMATION_MEMORY_LIMIT // animation_memory(1, side, channels))
+    raise ExportError(
+        f"{frames:,} frames at {side:,} px would need about {need / 1024**3:,.1f} GB of memory while the "
+        f"animation is written; at this size choose at most {most:,} frames, or a smaller size."
+    )
 
 
 def save_gif(path, frames, *, fps: float = 12, loop: bool = True) -> Path:

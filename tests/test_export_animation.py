@@ -11,7 +11,16 @@ from PIL import Image
 
 from ganstudio.directions import find_directions
 from ganstudio.explorer_model import ExplorerModel
-from ganstudio.export import MP4_INSTALL_HINT, ExportError, save_gif, save_mp4, upscale
+from ganstudio.export import (
+    ANIMATION_MEMORY_LIMIT,
+    MP4_INSTALL_HINT,
+    ExportError,
+    animation_memory,
+    check_animation_memory,
+    save_gif,
+    save_mp4,
+    upscale,
+)
 from ganstudio.latent import render
 from ganstudio.models import build_generator
 
@@ -126,3 +135,13 @@ def test_mp4_is_written_and_readable(walk_frames, tmp_path):
     # Odd sizes and grayscale are padded / expanded rather than refused.
     odd = save_mp4(tmp_path / "odd.mp4", [np.zeros((15, 17, 1), np.uint8)] * 2, fps=12)
     assert odd.stat().st_size > 0
+
+
+def test_an_animation_is_checked_against_the_memory_it_needs_while_written():
+    assert animation_memory(48, 512) == 2 * 48 * 512 * 512 * 3
+    check_animation_memory(48, 512)  # the dialog's default kind of walk: ~72 MB
+    check_animation_memory(ANIMATION_MEMORY_LIMIT // animation_memory(1, 1024), 1024)  # just fits
+    with pytest.raises(ExportError) as refused:
+        check_animation_memory(2000, 4096)
+    message = str(refused.value)
+    assert "2,000 frames at 4,096 px" in message and "GB of memory" in message and "at most 21 frames" in message

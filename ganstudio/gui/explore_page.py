@@ -1204,10 +1204,11 @@ class ExplorePage(QWidget):
     def export_animation(self, path, frames: int = 48, fps: float = 12, loop: bool = True, size: int | None = None, *, smooth: bool | None = None) -> ExportThread:
         """Walk through the keyframes and write a GIF (or MP4, by the suffix) in an export
         thread; exportFinished(path) or exportFailed(message) follows."""
-        from ..export import save_gif, save_mp4, upscale
+        from ..export import check_animation_memory, save_gif, save_mp4, upscale
 
         if self.model is None or len(self.model.keyframes) < 2:
             raise ValueError("add at least two keyframes first")
+        check_animation_memory(int(frames), int(size or self._resolution))  # before any work starts
         path = Path(path)
         smooth = self.smooth() if smooth is None else bool(smooth)
         looks = self.model.walk(int(frames), spherical=self.spherical(), loop=bool(loop))
@@ -1337,18 +1338,31 @@ class AnimationDialog(QDialog):
         self.size_spin.setSuffix(" px")
         form.addRow("Size", self.size_spin)
         self.length_label = _muted()
+        self.length_label.setWordWrap(True)
         form.addRow("", self.length_label)
-        for w in (self.frames_spin, self.fps_spin):
-            w.valueChanged.connect(self._sync)
-        self._sync()
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.button(QDialogButtonBox.Ok).setText("Export…")
+        self.export_button = buttons.button(QDialogButtonBox.Ok)
+        self.export_button.setText("Export…")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        for w in (self.frames_spin, self.fps_spin, self.size_spin):
+            w.valueChanged.connect(self._sync)
+        self._sync()
         form.addRow(buttons)
 
     def _sync(self) -> None:
-        self.length_label.setText(f"{self.frames_spin.value() / self.fps_spin.value():.1f} seconds")
+        from ..export import ExportError, animation_memory, check_animation_memory
+
+        frames, side = self.frames_spin.value(), self.size_spin.value()
+        seconds = f"{frames / self.fps_spin.value():.1f} seconds"
+        try:
+            check_animation_memory(frames, side)
+        except ExportError as exc:  # too big to write: say so, and offer no Export
+            self.length_label.setText(f"{seconds}. {exc}")
+            self.export_button.setEnabled(False)
+            return
+        self.length_label.setText(f"{seconds}, about {animation_memory(frames, side) / 1024**2:,.0f} MB of memory while writing")
+        self.export_button.setEnabled(True)
 
     def options(self) -> dict:
         return {

@@ -175,6 +175,31 @@ def test_gif_of_a_three_keyframe_walk_has_the_requested_frames(qtbot, make_page,
     assert page.current_look().seed == 1
 
 
+def test_an_animation_too_big_to_write_is_refused_before_any_work(qtbot, make_page, tmp_path):
+    # 2,000 frames at 4,096 px would be ~190 GB of frames in memory: written, it would take
+    # the machine's memory, and the app with it (a training run included).
+    from ganstudio.gui.explore_page import AnimationDialog
+
+    dialog = AnimationDialog(resolution=16)
+    qtbot.addWidget(dialog)
+    export = dialog.export_button
+    assert export.isEnabled() and "MB of memory" in dialog.length_label.text()
+    dialog.frames_spin.setValue(2000)
+    dialog.size_spin.setValue(4096)
+    assert not export.isEnabled()
+    assert "GB of memory" in dialog.length_label.text() and "at most 21 frames" in dialog.length_label.text()
+    dialog.frames_spin.setValue(21)  # within what fits: Export comes back
+    assert export.isEnabled()
+
+    page = make_page(tiny_generator())
+    page.add_keyframe()
+    child(page, QSpinBox, "seedSpin").setValue(3)
+    page.add_keyframe()
+    with pytest.raises(ValueError, match="at most 21 frames"):
+        page.export_animation(tmp_path / "walk.gif", frames=2000, fps=12, loop=True, size=4096)
+    assert page._exports == [] and not (tmp_path / "walk.gif").exists()
+
+
 def test_mp4_without_ffmpeg_says_so_plainly(qtbot, make_page, tmp_path, monkeypatch):
     import builtins
 
