@@ -187,29 +187,55 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------------- train
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .config import RunConfig
+    from .distributed import context_from_env
+    from .runfolder import RunFolder
+
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"'{out}' is a file, not a folder.")
+    ctx = context_from_env()
+    # One trainer per run folder: a second `ganstudio train` on it (from another terminal)
+    # would overwrite this one's checkpoints. Held from before the folder is read.
+    lock = RunFolder(out).lock() if ctx.is_main else None
+    try:
+        return _train(args, out, ctx)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _train(args: argparse.Namespace, out: Path, ctx) -> int:
+    from .checkpoint import load_checkpoint
+    from .config import ConfigError, RunConfig
     from .data import load_images
     from .device import describe_device, pick_device
-    from .distributed import context_from_env, init_distributed, shutdown_distributed
+    from .distributed import init_distributed, shutdown_distributed
     from .engine import Trainer
     from .presets import apply_preset, choose_preset, get_preset
     from .runfolder import RunFolder
 
-    out = Path(args.out)
     run = RunFolder(out)
     start_over = False  # a run that was stopped before its first checkpoint: nothing to continue or to lose
     if args.resume:
-        if not run.exists():
-            raise UserError(f"Nothing to resume: '{out}' is not a run folder (it has no config.json).")
-        config = run.read_config()
-        if args.config or args.preset or args.resolution or args.gray or args.fit:
+        if args.config or args.preset or args.resolution or args.gray or args.fit or args.batch or args.seed is not None:
             raise UserError("--resume continues a run with its own settings; only --steps, --minutes, --device and --data may change.")
+        if run.exists():
+            config = run.read_config()
+        elif run.checkpoint_path("latest").is_file():
+            # config.json is gone (only checkpoints/ was copied back, say): every checkpoint
+            # carries its run's settings, and resuming writes config.json again.
+            try:
+                config = RunConfig.from_dict(load_checkpoint(run.checkpoint_path("latest"))["config"])
+            except ConfigError as exc:
+                raise UserError(f"'{out}' has no config.json, and its checkpoint's settings can't be used: {exc}") from None
+            if ctx.is_main:
+                _say(f"'{out}' has no config.json: continuing with the settings saved in its latest checkpoint.")
+        else:
+            raise UserError(f"Nothing to resume: '{out}' is not a run folder (it has no config.json).")
         start_over = not run.has_checkpoint()
     else:
         if run.exists() and run.has_checkpoint():
             raise UserError(f"'{out}' already holds a run; add --resume to continue it, or choose another --out.")
-        if out.exists() and not out.is_dir():
-            raise UserError(f"'{out}' is a file, not a folder.")
         config = RunConfig.from_json_file(args.config) if args.config else RunConfig()
         if not args.data and not args.config:
             raise UserError("Say what to train on: --data FOLDER, --data FILE.zip or --data demo:shapes.")
@@ -232,7 +258,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.fit:
         config.data.fit = args.fit
 
-    ctx = context_from_env()
     device = init_distributed(ctx, config.train.device) if ctx.enabled else pick_device(config.train.device)
     clean_exit = False
     try:
@@ -377,7 +402,21 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
 
 
 # ---------------------------------------------------------------------------- generate
+MAX_PICTURE_SEED = 2**63 - 1  # the largest seed of a picture: what the explorer (explorer_model.Look) takes
+
+
+def _check_size(side: int, *, scale: int | None, size: int | None, what: str) -> None:
+    """Refuse an output size export.upscale can't make, before anything is written."""
+    from .export import _MAX_SIDE
+
+    wanted = size if size is not None else side * (scale or 1)
+    if wanted > _MAX_SIDE:
+        how = f"--size {size}" if size is not None else f"{side} px x --scale {scale}"
+        raise UserError(f"{how} would make {what} {wanted} px wide; the most is {_MAX_SIDE} px.")
+
+
 def _cmd_generate(args: argparse.Namespace) -> int:
+    import numpy as np
     import torch
 
     from . import __version__
@@ -391,7 +430,16 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         return _rerender_png(args)
     if args.render_model:
         raise UserError("--model is for re-rendering a saved PNG; give the run folder or checkpoint as the first argument.")
+    if args.seed + args.n - 1 > MAX_PICTURE_SEED:
+        raise UserError(f"Seeds go up to {MAX_PICTURE_SEED}; --seed {args.seed} with --n {args.n} would pass it.")
     loaded = load_generator(args.model, prefer=args.checkpoint)
+    side = loaded.config.data.resolution
+    _check_size(side, scale=args.scale, size=args.size, what="each image")
+    grid_scale = None
+    if args.grid:
+        grid_side = max(make_grid(np.zeros((args.n, side, side, 1), np.uint8)).shape[:2])
+        grid_scale = args.scale if args.size is None else max(1, round(args.size / side))
+        _check_size(grid_side, scale=grid_scale, size=None, what="the grid")
     out = _output_folder(args.out)
     z_dim = loaded.generator.z_dim
     seeds = list(range(args.seed, args.seed + args.n))
@@ -411,8 +459,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         )
         written.append(save_png(out / f"seed-{look.seed:06d}.png", big, recipe=recipe))
     if args.grid:
-        scale = args.scale if args.size is None else max(1, round(args.size / images.shape[2]))
-        grid = upscale(make_grid(images), scale=scale or 1, smooth=args.smooth)
+        grid = upscale(make_grid(images), scale=grid_scale or 1, smooth=args.smooth)
         written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid))
     print(f"Wrote {len(written)} PNG file(s) to {out} (model step {loaded.step}, {loaded.path.name}).")
     return 0
@@ -485,6 +532,7 @@ def _rerender_png(args: argparse.Namespace) -> int:
             raise UserError(message + "; the picture would differ. Pass --model to render it with this model anyway.")
         print(f"ganstudio generate: warning: {message}; rendering with it anyway.", file=sys.stderr)
 
+    _check_size(loaded.config.data.resolution, scale=args.scale, size=args.size, what="the picture")
     out = _output_folder(args.out)
     latent = torch.from_numpy(recipe.latent.copy())
     image = render(loaded.generator, latent[None], batch_size=1)[0]

@@ -24,6 +24,11 @@ FITS = ("crop", "pad")
 COLORS = ("rgb", "gray")
 
 
+# The trainer draws its sample-grid noise from seeds seed * 100_003 + i, which must stay below
+# 2**64 (what torch's generators take); 10**14 keeps them there, and is exact as a JSON number.
+MAX_SEED = 10**14
+
+
 class ConfigError(ValueError):
     """A setting is out of range or unknown; the message is one line a user can act on."""
 
@@ -197,7 +202,7 @@ class RunConfig:
         _number_range("EMA ramp-up", t.ema_rampup, 0.0, 1e6)
         _int_range("steps", t.steps, 0, 10**12)
         _number_range("minutes", t.minutes, 0.0, 1e9)
-        _int_range("seed", t.seed, 0, 2**63 - 1)
+        _int_range("seed", t.seed, 0, MAX_SEED)
         _choice("precision", t.precision, PRECISIONS)
         _choice("device", t.device, DEVICES)
         _int_range("threads", t.threads, 0, 4096)
@@ -259,8 +264,10 @@ def _int_range(label: str, value: Any, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"The {label} must be a whole number (got {value!r}).")
     if not low <= value <= high:
-        if high >= 10**9:
+        if high >= 10**9 and value < low:
             raise ConfigError(f"The {label} must be at least {low} (got {value}).")
+        if high >= 10**9:
+            raise ConfigError(f"The {label} must be at most {high:,} (got {value:,}).")
         raise ConfigError(f"The {label} must be between {low} and {high} (got {value}).")
 
 

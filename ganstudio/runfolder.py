@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,67 @@ from .config import ConfigError, RunConfig
 
 class RunFolderError(ValueError):
     """The run folder can't be created or read; one-line message."""
+
+
+class RunFolderBusy(RunFolderError):
+    """Another process is training in this run folder right now."""
+
+
+_OUR_TEMP_NAME = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]*)?$")  # see atomic.replace_atomically
+LOCK_NAME = ".ganstudio-train.lock"  # hidden; held (never just present) while a process trains here
+
+
+class RunLock:
+    """An OS lock on a file in the run folder, held while one process trains in it.
+
+    The operating system drops the lock when the process ends, however it ends (a kill,
+    a crash, a power cut), so a stale lock can never keep a run from being resumed.
+    """
+
+    def __init__(self, root: Path, handle: Any, created: bool) -> None:
+        self.root, self._handle, self._created = root, handle, created
+
+    def release(self) -> None:
+        if self._handle is None:
+            return
+        try:
+            _unlock(self._handle)
+        except OSError:
+            pass
+        self._handle.close()
+        self._handle = None
+        if self._created:  # a folder made only to hold the lock (the start failed): leave no trace
+            try:
+                if [p.name for p in self.root.iterdir()] == [LOCK_NAME]:
+                    (self.root / LOCK_NAME).unlink()
+                    self.root.rmdir()
+            except OSError:
+                pass
+
+
+def _try_lock(handle: Any) -> None:
+    """Lock without waiting; raises BlockingIOError (or PermissionError on Windows) if held."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _unlock(handle: Any) -> None:
+    try:
+        import fcntl
+    except ImportError:
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        return
+    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 @dataclass(frozen=True)
@@ -69,6 +131,34 @@ class RunFolder:
 
     def exists(self) -> bool:
         return self.config_path.is_file()
+
+    def lock(self) -> RunLock:
+        """Claim the folder for training by this process (creating it if needed).
+
+        Raises RunFolderBusy if another process is training here: two trainers in one
+        folder overwrite each other's checkpoints and interleave their curves. Where no
+        lock file can be written (a read-only folder) training goes on unguarded, as before.
+        """
+        created = not self.root.exists()
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RunFolderError(f"Cannot create the run folder '{self.root}': {exc.strerror or exc}.") from None
+        try:
+            handle = open(self.root / LOCK_NAME, "a+b")
+        except OSError:
+            return RunLock(self.root, None, False)
+        try:
+            _try_lock(handle)
+        except OSError as exc:
+            handle.close()
+            if isinstance(exc, (BlockingIOError, PermissionError)):  # held by another process
+                raise RunFolderBusy(
+                    f"Another ganstudio process is training in '{self.root}' right now; "
+                    "wait for it to finish (or stop it), or choose another --out."
+                ) from None
+            return RunLock(self.root, None, False)  # no locking on this file system (some network shares)
+        return RunLock(self.root, handle, created)
 
     # -- config ---------------------------------------------------------------------
     def write_config(self, config: RunConfig) -> None:
@@ -126,12 +216,15 @@ class RunFolder:
         return True
 
     def remove_stale_temp_files(self) -> int:
-        """Delete half-written files left by a crash or a kill mid-save (hidden *.tmp* files)."""
+        """Delete half-written files left by a crash or a kill mid-save: only the temporary names
+        atomic.replace_atomically makes (`.NAME.<12 hex>.tmp.EXT`), never a user's own hidden file."""
         removed = 0
         for folder in (self.root, self.checkpoints_dir, self.samples_dir, self.artwork_dir):
             if not folder.is_dir():
                 continue
             for path in folder.glob(".*.tmp*"):
+                if not _OUR_TEMP_NAME.match(path.name):
+                    continue
                 try:
                     path.unlink()
                     removed += 1
@@ -150,8 +243,11 @@ class RunFolder:
 
 
 def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
+    """The usable records of a stats file. Lines that are not a JSON object with a numeric
+    step (a torn write, bytes damaged on disk, a hand edit) are skipped, so they can neither
+    stop a run from opening or resuming nor hide the good lines around them."""
     try:
-        handle = open(path, encoding="utf-8")
+        handle = open(path, encoding="utf-8", errors="replace")  # damaged bytes: that line fails to parse
     except FileNotFoundError:
         return
     with handle:
@@ -161,10 +257,14 @@ def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
                 continue
             try:
                 record = json.loads(line)
-            except json.JSONDecodeError:
+            except ValueError:
                 continue
-            if isinstance(record, dict):
-                yield record
+            if not isinstance(record, dict):
+                continue
+            step = record.get("step", 0)
+            if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step):
+                continue
+            yield record
 
 
 def _json_safe(value: Any) -> Any:

@@ -149,6 +149,7 @@ def test_the_terminal_says_why_a_run_trains_in_another_number_format(tmp_path, c
         (["generate", "{tmp}/empty", "--out", "{tmp}/g"], "no checkpoints"),
         (["info", "{tmp}/nowhere"], "No run folder or checkpoint"),
         (["generate", "{tmp}/foreign.pt", "--out", "{tmp}/g", "--truncation", "abc"], "--truncation: expected a number"),
+        (["train", "--data", "demo:shapes:24", "--out", "{tmp}/r", "--resolution", "16", "--seed", "4611686018427387904"], "seed"),
     ],
 )
 def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, args, expected):
@@ -173,3 +174,100 @@ def test_export_model_writes_a_small_generator_that_renders_the_same(trained_run
     assert main(["generate", str(slim), "--n", "2", "--out", str(tmp_path / "b")]) == 0
     for name in ("seed-000000.png", "seed-000001.png"):
         assert np.array_equal(np.asarray(Image.open(tmp_path / "a" / name)), np.asarray(Image.open(tmp_path / "b" / name)))
+
+
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["--size", "100000"], "16384"),
+        (["--scale", "5000"], "16384"),
+        (["--grid", "--size", "9000", "--n", "2"], "16384"),  # each image fits, the grid of them would not
+        (["--seed", "18446744073709551615", "--n", "2"], "seed"),
+        (["--seed", "99999999999999999999999"], "seed"),
+    ],
+)
+def test_generate_out_of_range_sizes_and_seeds_get_one_line_and_exit_code_2(trained_run, tmp_path, capsys, args, expected):
+    out = tmp_path / "pictures"
+    assert main(["generate", str(trained_run), "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "unexpected" not in err[0] and expected in err[0], err
+    assert not out.exists()  # nothing was started: no empty folder left behind
+
+
+def test_resume_refuses_settings_it_would_ignore(trained_run, tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    before = (run / "checkpoints" / "latest.pt").read_bytes()
+    for flag in (["--batch", "4"], ["--seed", "7"]):
+        assert main(["train", "--out", str(run), "--resume", "--steps", "10", "--quiet", *flag]) == 2
+        assert "--resume continues a run with its own settings" in capsys.readouterr().err
+    assert (run / "checkpoints" / "latest.pt").read_bytes() == before
+
+
+def test_resume_without_config_json_uses_the_settings_in_the_checkpoint(trained_run, tmp_path, capsys):
+    """Only checkpoints/ was copied back from the server (or config.json was deleted): the
+    checkpoint carries the run's settings, so the run continues instead of being lost."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    (run / "config.json").unlink()
+    assert main(["train", "--out", str(run), "--resume", "--steps", "10", "--quiet"]) == 0
+    assert "config.json" in capsys.readouterr().out
+    assert json.loads((run / "config.json").read_text())["model"]["width"] == 8
+    steps = [json.loads(line)["step"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert steps[-1] == 10
+
+
+def test_a_second_train_on_a_run_that_is_training_is_refused(trained_run, tmp_path):
+    """Two terminals, one run folder: the second must not write into the first one's run
+    (its checkpoint would overwrite the other's, and their curves would interleave)."""
+    import shutil
+    import time
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    first = subprocess.Popen(
+        [sys.executable, "-m", "ganstudio", "train", "--out", str(run), "--resume", "--minutes", "2", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while "Resumed at step" not in (run / "log.txt").read_text() and time.monotonic() < deadline:
+            assert first.poll() is None, first.communicate()
+            time.sleep(0.2)
+        for args in (["--resume", "--steps", "50"], ["--data", "demo:shapes:24", "--resolution", "16", "--steps", "3"]):
+            second = _cli("train", "--out", str(run), "--quiet", *args, timeout=120)
+            assert second.returncode == 2, second.stderr
+            lines = second.stderr.strip().splitlines()
+            assert len(lines) == 1 and "another" in lines[0] and "Traceback" not in second.stderr, second.stderr
+        assert first.poll() is None  # the first run was left alone
+        first.terminate()  # what Ctrl+C does: stop cleanly with a checkpoint
+        first.communicate(timeout=120)
+        assert first.returncode == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+    steps = [json.loads(line)["step"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert steps == sorted(steps)
+    # Once the first has finished the run is free again.
+    assert main(["train", "--out", str(run), "--resume", "--steps", str(steps[-1] + 2), "--quiet"]) == 0
+
+
+def test_training_into_a_folder_of_the_users_own_files_leaves_them_alone(tmp_path):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    files = {".notes.tmp": "my notes", ".backup.tmp.txt": "my backup", "photo.jpg": "a photo"}
+    for name, text in files.items():
+        (mine / name).write_text(text)
+    (mine / ".config.0123456789ab.tmp.json").write_text("{")  # ours, half-written by a kill: cleared
+    config = tiny_config(train__steps=2)
+    (tmp_path / "tiny.json").write_text(config.to_json())
+    assert main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(mine), "--quiet"]) == 0
+    for name, text in files.items():
+        assert (mine / name).read_text() == text
+    assert not (mine / ".config.0123456789ab.tmp.json").exists()

@@ -101,3 +101,21 @@ def test_read_run_refuses_what_is_not_a_run(tmp_path):
         read_run(tmp_path)
     with pytest.raises(RunFolderError, match="not a folder"):
         read_run(tmp_path / "missing")
+
+
+def test_a_run_with_damaged_stats_lines_still_opens_and_resumes_with_its_curve(tiny_images, tmp_path):
+    """Disk trouble or a hand edit leaves bytes that are not UTF-8, JSON that is not a record,
+    a record whose step is missing its number, and a torn last line: the run still opens with
+    every good point of its curve, and resumes."""
+    run_dir = tmp_path / "run"
+    config = tiny_config(train__steps=8)
+    list(Trainer(config, tiny_images, run_dir, device="cpu").run())
+    good = read_run(run_dir).steps.tolist()
+    assert good == [4, 8]
+    with open(run_dir / "stats.jsonl", "ab") as handle:
+        handle.write(b"\xff\xfe\x00garbage\x81\n[1, 2]\n\"text\"\n{\"step\": null, \"d_loss\": 1.0}\n{\"step\": \"x\"}\n{\"step\":9,\"d_lo")
+    history = read_run(run_dir)
+    assert history.steps.tolist() == good and history.last_step == 8
+    trainer = Trainer(tiny_config(train__steps=12), tiny_images, run_dir, device="cpu", resume=True)
+    list(trainer.run())
+    assert read_run(run_dir).steps.tolist() == [4, 8, 12]
