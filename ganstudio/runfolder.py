@@ -154,8 +154,8 @@ class RunFolder:
             handle.close()
             if isinstance(exc, (BlockingIOError, PermissionError)):  # held by another process
                 raise RunFolderBusy(
-                    f"Another ganstudio process is training in '{self.root}' right now; "
-                    "wait for it to finish (or stop it), or choose another --out."
+                    f"Another GAN Studio process (the app or `ganstudio train`) is training in '{self.root}' "
+                    "right now; wait for it to finish or stop it, or train into another folder."
                 ) from None
             return RunLock(self.root, None, False)  # no locking on this file system (some network shares)
         return RunLock(self.root, handle, created)

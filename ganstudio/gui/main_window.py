@@ -284,7 +284,9 @@ class MainWindow(QMainWindow):
             return
         resume = False
         run_dir: Path
-        if self.history is not None and self.history.can_resume and self.training.state in ("viewing", "stopped", "finished"):
+        # "failed" too: a resume that could not start (its folder busy with a terminal's run,
+        # say) is tried again, rather than leaving the opened run for a new one.
+        if self.history is not None and self.history.can_resume and self.training.state in ("viewing", "stopped", "finished", "failed"):
             saved = self.history.config
             if (saved.data.resolution, saved.data.color) != (images.images.shape[1], "gray" if images.images.shape[3] == 1 else "rgb"):
                 self.training.post("warning", "The images on the Data page don't match this run's size or colour; choose the run's data set.")

@@ -71,6 +71,7 @@ class TrainingThread(QThread):
 
     # -- the thread -------------------------------------------------------------------------
     def run(self) -> None:  # noqa: D401 - QThread entry point
+        folder_lock = None
         try:
             from ..threads import let_the_window_go_first
 
@@ -82,7 +83,7 @@ class TrainingThread(QThread):
             from ..config import ConfigError
             from ..device import DeviceError, describe_device
             from ..engine import Trainer, TrainingError
-            from ..runfolder import RunFolderError
+            from ..runfolder import RunFolder, RunFolderError
             from ..threads import remember_torch_default, training_threads_beside_window
 
             # None: leave torch alone; 0: automatic (all cores but one where there are 4 or more).
@@ -93,6 +94,9 @@ class TrainingThread(QThread):
                 torch.set_num_threads(self._threads)
             expected = (ConfigError, CheckpointError, DeviceError, RunFolderError, ValueError, OSError)
             try:
+                # One trainer per run folder, the same lock `ganstudio train` takes: a run
+                # training in a terminal must not have its checkpoints overwritten from here.
+                folder_lock = RunFolder(self._run_dir).lock()
                 trainer = Trainer(self._config, self._images, self._run_dir, resume=self._resume)
             except expected as exc:
                 self.failed.emit(str(exc) or type(exc).__name__)
@@ -116,3 +120,5 @@ class TrainingThread(QThread):
         finally:
             with self._lock:
                 self._trainer = None
+            if folder_lock is not None:  # after the last checkpoint: the folder is free again
+                folder_lock.release()
