@@ -28,6 +28,11 @@ class CheckpointError(ValueError):
     """A checkpoint can't be used; the message says why in one line."""
 
 
+class DamagedCheckpointError(CheckpointError):
+    """A file that should be one of our checkpoints can't be read whole (cut short, damaged
+    on disk or in a copy): an older checkpoint of the same run may stand in for it."""
+
+
 def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     """Atomically write `payload` (plus the format header) to `path`."""
     path = Path(path)
@@ -56,7 +61,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
             "(a file like this could run code on your computer)."
         ) from None
     except Exception as exc:  # anything else a malformed file makes the unpickler raise
-        raise CheckpointError(f"'{path}' is not a readable checkpoint ({_short(exc)}).") from None
+        raise DamagedCheckpointError(f"'{path}' is not a readable checkpoint ({_short(exc)}).") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
         raise CheckpointError(f"'{path}' is not a GAN Studio checkpoint (it was made by another program).")
     version = data.get("version")
@@ -66,7 +71,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         )
     for key in ("config", "step", "G_ema"):
         if key not in data:
-            raise CheckpointError(f"'{path}' is incomplete: it has no '{key}'.")
+            raise DamagedCheckpointError(f"'{path}' is incomplete: it has no '{key}'.")
     return data
 
 

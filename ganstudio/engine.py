@@ -16,6 +16,7 @@ import contextlib
 import copy
 import logging
 import math
+import shutil
 import threading
 import time
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from torch import nn
 
 from . import __version__
 from .augment import AdaptiveAugment, diff_augment
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, DamagedCheckpointError, load_checkpoint, save_checkpoint
 from .config import RunConfig, parse_policy
 from .data import ImageBank
 from .device import Precision, compile_unavailable_reason, pick_device, resolve_precision
@@ -851,7 +852,11 @@ class Trainer:
         path = self.folder.checkpoint_path("latest")
         if not path.exists():
             raise CheckpointError(f"Nothing to resume: '{self.folder.root}' has no latest checkpoint.")
-        state = load_checkpoint(path)
+        fallback_note = None
+        try:
+            state = load_checkpoint(path)
+        except DamagedCheckpointError as damage:
+            state, fallback_note = self._older_checkpoint_instead(path, damage)
         saved = RunConfig.from_dict(state["config"])
         if (saved.model, saved.data.resolution, saved.channels) != (
             self.config.model,
@@ -862,11 +867,50 @@ class Trainer:
                 "The checkpoint's model or resolution differs from these settings; resume with the run's own config.json."
             )
         self._load_state(state, restore_rng=True)
+        if fallback_note is not None:
+            self._pending_events.append(fallback_note)
         if self.writes_files:
             self.folder.truncate_after(self.step_count)
             self.folder.write_config(self.config)
+            if fallback_note is not None:
+                self.folder.log(fallback_note)
             self.folder.log(f"Resumed at step {self.step_count}.")
         self._good_state = self._capture_state(include_rng=False)
+
+    def _older_checkpoint_instead(self, latest: Path, damage: CheckpointError) -> tuple[dict[str, Any], str]:
+        """The newest readable checkpoint of this run, for a latest.pt that cannot be read.
+
+        latest.pt is only ever replaced whole, so a damaged one comes from outside (a disk
+        error, a copy cut short): the newest numbered snapshot or best.pt carries on from a
+        little earlier instead of the run being lost. The damaged file is kept beside it
+        (copied, never deleted), so nothing that might still be rescued is overwritten.
+        """
+        assert self.folder is not None
+        found: list[tuple[dict[str, Any], Path]] = []
+        for snapshot in sorted(self.folder.checkpoints_dir.glob("step-*.pt"), reverse=True):  # newest first
+            try:
+                found.append((load_checkpoint(snapshot), snapshot))
+                break
+            except CheckpointError:
+                continue
+        try:
+            found.append((load_checkpoint(self.folder.checkpoint_path("best")), self.folder.checkpoint_path("best")))
+        except CheckpointError:
+            pass
+        if not found:
+            raise damage
+        state, used = max(found, key=lambda item: int(item[0]["step"]))
+        kept = self.folder.checkpoint_path("latest-unreadable")
+        if self.writes_files:
+            try:
+                shutil.copyfile(latest, kept)
+            except OSError:
+                kept = latest
+        note = (
+            f"The latest checkpoint could not be read ({damage}); carried on from '{used.name}' "
+            f"(step {int(state['step'])}) instead. The unreadable file is kept as {kept.name}."
+        )
+        return state, note
 
     def _describe(self) -> str:
         c = self.config

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -274,3 +275,49 @@ def test_nothing_in_the_run_folder_can_be_written_keeps_training(tiny_images, tm
     _assert_finished_every_step(reports)
     assert any("Could not save the 'latest' checkpoint" in e for e in _events(reports))
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["step"] == 2
+
+
+def test_a_damaged_latest_checkpoint_carries_on_from_the_newest_readable_one(tmp_path):
+    """latest.pt cut short by a bad copy or a disk error: the run resumes from its newest
+    snapshot instead of being lost, says so, and keeps the damaged file."""
+    from ganstudio.cli import main
+
+    run = tmp_path / "run"
+    config = tmp_path / "tiny.json"
+    config.write_text(tiny_config(train__steps=12, schedule__snapshot_minutes=1e-9).to_json())
+    assert main(["train", "--config", str(config), "--out", str(run), "--quiet"]) == 0
+    snapshots = sorted(p.name for p in (run / "checkpoints").glob("step-*.pt"))
+    assert snapshots and snapshots[-1] == "step-000000012.pt"
+    latest = run / "checkpoints" / "latest.pt"
+    damaged = latest.read_bytes()[: latest.stat().st_size // 2]
+    latest.write_bytes(damaged)
+    (run / "checkpoints" / "step-000000012.pt").write_bytes(b"also damaged")  # the newest snapshot too,
+    (run / "checkpoints" / "best.pt").write_bytes(b"and best")  # and best.pt: step 8's snapshot is left
+
+    assert main(["train", "--out", str(run), "--resume", "--steps", "16", "--quiet"]) == 0
+    log = (run / "log.txt").read_text()
+    assert "The latest checkpoint could not be read" in log and "'step-000000008.pt' (step 8)" in log
+    assert (run / "checkpoints" / "latest-unreadable.pt").read_bytes() == damaged  # kept, not lost
+    assert load_checkpoint(latest)["step"] == 16
+    history = read_run(run)
+    assert history.last_step == 16 and list(history.steps) == sorted(set(history.steps))
+    trained = [json.loads(line)["step"] for line in (run / "stats.jsonl").read_text().splitlines()]
+    assert trained == sorted(set(trained))  # steps 9-12, trained again, are not in the curve twice
+
+
+def test_a_latest_checkpoint_from_a_newer_version_is_not_replaced_by_an_older_one(tmp_path):
+    """Only damage falls back: a checkpoint that reads fine but is not ours to use (a newer
+    GAN Studio's) stops the resume with its own plain message, and nothing is rewritten."""
+    from ganstudio.cli import main
+
+    run = tmp_path / "run"
+    config = tmp_path / "tiny.json"
+    config.write_text(tiny_config(train__steps=8, schedule__snapshot_minutes=1e-9).to_json())
+    assert main(["train", "--config", str(config), "--out", str(run), "--quiet"]) == 0
+    latest = run / "checkpoints" / "latest.pt"
+    data = torch.load(latest, weights_only=True)
+    data["version"] = 99
+    torch.save(data, latest)
+    before = _digest(latest)
+    assert main(["train", "--out", str(run), "--resume", "--steps", "12", "--quiet"]) == 2
+    assert _digest(latest) == before and not (run / "checkpoints" / "latest-unreadable.pt").exists()
