@@ -175,3 +175,52 @@ def test_cached_skipped_paths_follow_the_spec_typed_now(folder, tmp_path, monkey
     hit = load("art", cdir)  # same folder, typed as a relative path
     assert hit.from_cache
     assert [s.path for s in hit.skipped] == [os.path.join("art", "broken.png")]
+
+
+def test_files_that_vanish_mid_read_are_not_remembered_as_missing(folder, tmp_path, monkeypatch):
+    # The artist's images are on a USB drive that drops out while they are read (here: a
+    # sub-folder moves away right after the listing) and comes back unchanged. "Scan again"
+    # must read them, not replay "file not found" from the cache for ever.
+    from ganstudio.data import load as load_module
+
+    cdir, away = tmp_path / "cache", tmp_path / "away"
+    real_resolve = load_module.scan.resolve
+
+    def resolve_then_unplug(spec, cancel=None):
+        source = real_resolve(spec, cancel)
+        os.rename(folder / "sub", away)  # rename keeps size and mtime: it comes back as it was
+        return source
+
+    monkeypatch.setattr(load_module.scan, "resolve", resolve_then_unplug)
+    first = load(folder, cdir)
+    assert first.count == 1 and [s.reason for s in first.skipped] == [
+        "file is empty", "file not found (was it moved or deleted?)"]
+    monkeypatch.setattr(load_module.scan, "resolve", real_resolve)
+    os.rename(away, folder / "sub")
+
+    again = load(folder, cdir)
+    assert again.count == 2 and [s.reason for s in again.skipped] == ["file is empty"]
+    assert load(folder, cdir).from_cache  # a complete read is cached as before
+
+
+def test_a_zip_member_that_cannot_be_read_just_now_is_not_cached(tmp_path, monkeypatch):
+    import errno
+    import zipfile
+
+    cdir, archive = tmp_path / "cache", tmp_path / "set.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("a.png", png((255, 0, 0)))
+        z.writestr("b.png", png((0, 0, 255)))
+    real_read = zipfile.ZipFile.read
+
+    def drive_error(self, name, pwd=None):
+        if getattr(name, "filename", name) == "b.png":
+            raise OSError(errno.EIO, "Input/output error")
+        return real_read(self, name, pwd)
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", drive_error)
+    first = load(archive, cdir)
+    assert first.count == 1 and [s.reason for s in first.skipped] == ["file could not be read"]
+    monkeypatch.setattr(zipfile.ZipFile, "read", real_read)
+    again = load(archive, cdir)
+    assert again.count == 2 and again.skipped == [] and not again.from_cache

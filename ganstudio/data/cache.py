@@ -28,7 +28,7 @@ from .scan import FileSource
 log = logging.getLogger(__name__)
 
 # Bump when decoding or the file layout changes, so old entries stop matching.
-FORMAT_VERSION = 2  # 2: 16-bit PNG colour keys (tRNS) honoured
+FORMAT_VERSION = 3  # 2: 16-bit PNG colour keys (tRNS) honoured; 3: drop entries that cached unreadable files
 # Least recently used entries are removed beyond this total size.
 MAX_CACHE_BYTES = 4 * 1024**3
 ENV_VAR = "GANSTUDIO_CACHE_DIR"

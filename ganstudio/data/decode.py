@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import DataError
+from .errors import DataError, FileUnavailable
 
 # Our own cap, stricter than "whatever Pillow allows", so that one hostile file
 # cannot make a worker thread allocate gigabytes. 100 MP still admits any photo
@@ -140,7 +140,7 @@ def _open(data) -> Image.Image:
             if os.path.getsize(source) == 0:
                 raise DataError("file is empty")
         except OSError as exc:
-            raise DataError(_os_reason(exc)) from None
+            raise _os_error(exc) from None
     with _OPEN_LOCK, warnings.catch_warnings():
         # Pillow warns above ~89 MP and refuses above twice that; we treat both
         # as a bomb. Only this category becomes an error, only for this call.
@@ -152,7 +152,7 @@ def _open(data) -> Image.Image:
         except UnidentifiedImageError:
             raise DataError("not an image") from None
         except OSError as exc:
-            raise DataError(_os_reason(exc)) from None
+            raise _os_error(exc) from None
         except Exception:
             raise DataError("image is truncated or damaged") from None
     if im.width * im.height > MAX_PIXELS:
@@ -161,16 +161,18 @@ def _open(data) -> Image.Image:
     return im
 
 
-def _os_reason(exc: OSError) -> str:
+def _os_error(exc: OSError) -> DataError:
+    # A file that is listed but cannot be read now (locked, moved, the disk dropped
+    # out) is a FileUnavailable: the reason is shown, but never cached.
     if isinstance(exc, PermissionError):
-        return "permission denied"
+        return FileUnavailable("permission denied")
     if isinstance(exc, FileNotFoundError):
-        return "file not found (was it moved or deleted?)"
+        return FileUnavailable("file not found (was it moved or deleted?)")
     if exc.errno is None:
         # Pillow raises plain OSError("...") for bad data; real I/O errors
         # from the OS carry an errno.
-        return "image is truncated or damaged"
-    return "file could not be read"
+        return DataError("image is truncated or damaged")
+    return FileUnavailable("file could not be read")
 
 
 def _apply_orientation(im: Image.Image) -> Image.Image:

@@ -13,6 +13,14 @@ class DataError(ValueError):
     """A data set cannot be used; the message is one line meant for the user."""
 
 
+class FileUnavailable(DataError):
+    """One file could not be read just now (gone, locked, the disk dropped out).
+
+    A fact about the moment, not about the file's pixels: a set with such a skip
+    is never cached, so "Scan again" reads the file once it is back.
+    """
+
+
 class DataCancelled(Exception):
     """The caller's cancel() callback asked us to stop loading."""
 

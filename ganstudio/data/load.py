@@ -18,7 +18,7 @@ import numpy as np
 
 from . import cache, demo, scan
 from .decode import DecodeOptions, decode_with_options
-from .errors import DataCancelled, DataError, SkippedFile
+from .errors import DataCancelled, DataError, FileUnavailable, SkippedFile
 
 log = logging.getLogger(__name__)
 
@@ -104,25 +104,31 @@ def _load_files(source: scan.FileSource, opts: DecodeOptions, cache_path: str | 
         skipped = [SkippedFile(source.display_for(s.path), s.reason) for s in hit.skipped]
         return ImageSet(hit.images, skipped, source.spec, True)
 
-    images, skipped, skipped_index = _decode_all(source, opts, progress, cancel)
+    images, skipped, skipped_index, unavailable = _decode_all(source, opts, progress, cancel)
     if images.shape[0] == 0:
         # The relative name is enough here: the message already names the folder.
         raise DataError(f"None of the {total} images in {source.spec} could be used; "
                         f"first problem: {source.entries[skipped_index[0]].name}: {skipped[0].reason}.")
-    relative = [SkippedFile(source.entries[i].name, s.reason) for i, s in zip(skipped_index, skipped)]
-    cache.store(cache_path, key, images, relative, source.spec)
+    if not unavailable:
+        # A file that could not be read just now (a disk that dropped out, a locked
+        # file) keeps the set out of the cache: its key, made from the listing, would
+        # still match once the file is back, and replay the gap for ever.
+        relative = [SkippedFile(source.entries[i].name, s.reason) for i, s in zip(skipped_index, skipped)]
+        cache.store(cache_path, key, images, relative, source.spec)
     return ImageSet(images, skipped, source.spec, False)
 
 
 def _decode_all(source: scan.FileSource, opts: DecodeOptions, progress: ProgressFn | None,
-                cancel: CancelFn | None) -> tuple[np.ndarray, list[SkippedFile], list[int]]:
-    """Decode every entry; returns (images, skipped, entry index of each skipped)."""
+                cancel: CancelFn | None) -> tuple[np.ndarray, list[SkippedFile], list[int], bool]:
+    """Decode every entry; returns (images, skipped, entry index of each skipped, and
+    whether any file was unavailable rather than unusable)."""
     entries = source.entries
     total = len(entries)
     r, c = opts.resolution, opts.channels
     out = np.empty((total, r, r, c), dtype=np.uint8)
     ok = np.zeros(total, dtype=bool)
     reasons: dict[int, str] = {}
+    unavailable = False
     _report(progress, 0, total)
 
     with source.reader() as read:
@@ -151,6 +157,7 @@ def _decode_all(source: scan.FileSource, opts: DecodeOptions, progress: Progress
                         ok[i] = True
                     except DataError as exc:
                         reasons[i] = str(exc)
+                        unavailable = unavailable or isinstance(exc, FileUnavailable)
                     except Exception as exc:  # a bug or a Pillow surprise: skip, don't abort
                         log.warning("Unexpected error decoding %s", entries[i].display, exc_info=exc)
                         reasons[i] = f"could not be decoded ({type(exc).__name__})"
@@ -169,7 +176,7 @@ def _decode_all(source: scan.FileSource, opts: DecodeOptions, progress: Progress
     order = sorted(reasons)
     skipped = [SkippedFile(entries[i].display, reasons[i]) for i in order]
     images = out if ok.all() else np.ascontiguousarray(out[ok])
-    return images, skipped, order
+    return images, skipped, order, unavailable
 
 
 def _report(progress: ProgressFn | None, done: int, total: int) -> None:

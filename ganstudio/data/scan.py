@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Union
 
-from .errors import DataCancelled, DataError
+from .errors import DataCancelled, DataError, FileUnavailable
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 DEFAULT_DEMO_COUNT = 1000
@@ -195,5 +195,9 @@ def _read_member(archive: zipfile.ZipFile, entry: ImageEntry) -> bytes:
         raise DataError("file is encrypted") from None
     except NotImplementedError:
         raise DataError("compressed with a method this app cannot read") from None
-    except Exception:  # BadZipFile (CRC), zlib.error, EOFError, OSError
+    except OSError as exc:
+        if exc.errno is None:  # e.g. zlib/lzma trouble in the member's own bytes
+            raise DataError("damaged inside the zip file") from None
+        raise FileUnavailable("file could not be read") from None  # the disk, not the zip
+    except Exception:  # BadZipFile (CRC), zlib.error, EOFError
         raise DataError("damaged inside the zip file") from None

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..data import list_demo_sets
-from .scan_thread import CANCELLED_MESSAGE
+from .scan_thread import CANCELLED_MESSAGE, printable
 from .state import DataState
 from .thumbnails import THUMB_SIZES, FlipPreview, ThumbnailModel, ThumbnailView
 
@@ -490,9 +490,10 @@ class DataPage(QWidget):
         self.skipped_list.clear()
         source = self.state.images.source if self.state.images is not None else ""
         for s in skipped:
-            item = QTreeWidgetItem([_relative(s.path, source), s.reason])
-            item.setToolTip(0, s.path)
-            item.setToolTip(1, s.reason)
+            path, reason = printable(s.path), printable(s.reason)
+            item = QTreeWidgetItem([_relative(path, printable(source)), reason])
+            item.setToolTip(0, path)
+            item.setToolTip(1, reason)
             self.skipped_list.addTopLevelItem(item)
         n = len(skipped)
         _fit_rows(self.skipped_list, n, max_rows=6)
@@ -504,6 +505,7 @@ class DataPage(QWidget):
         if not message:
             self.error_frame.hide()
             return
+        message = printable(message)
         cancelled = message == CANCELLED_MESSAGE
         self.error_label.setText(message if cancelled else f"<b>This data set can't be used.</b><br>{html.escape(message)}")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText if cancelled else Qt.TextFormat.RichText)

@@ -31,8 +31,14 @@ def scan_key(choice: DataConfig) -> tuple:
     return (choice.source, choice.resolution, choice.fit, choice.color, choice.background)
 
 
+def printable(text: str) -> str:
+    """A file name as Qt can show it: a byte that is not UTF-8 (an old zip, a USB stick)
+    becomes U+FFFD, as file managers show it. Qt would drop it, naming another file."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = printable(str(exc)).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -266,3 +268,27 @@ def test_thumbnails_keep_tiny_pixels_crisp_and_handle_grayscale(qapp):
     assert (q.width(), q.height()) == (16, 16) and q.pixelColor(3, 3).red() == 200
     mirrored = scaled_pixmap(rgb[:, ::-1], 16).toImage()  # a non-contiguous view is fine
     assert mirrored.pixelColor(15, 0).red() == 255 and mirrored.pixelColor(0, 0).red() == 0
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_recognisably(qtbot, tmp_path, wired):
+    # Old zips and USB sticks give names like b"caf\xe9.png". Qt silently drops the byte it
+    # cannot show, so the skipped list named "caf.png": a different file, perhaps a real one.
+    state, _, page = wired
+    folder = tmp_path / "old stick"
+    folder.mkdir()
+    try:
+        (folder / os.fsdecode(b"caf\xe9.png")).write_bytes(b"not a picture")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses non-UTF-8 names")
+    Image.new("RGB", (20, 20), (0, 0, 255)).save(folder / "caf.png")  # a good picture, in use
+    page.use_source(str(folder))
+    qtbot.waitUntil(lambda: landed(state), timeout=10_000)
+    assert state.images.count == 1
+    item = page.skipped_list.topLevelItem(0)
+    assert item.text(0) == "caf\ufffd.png" and item.text(1) == "not an image"
+    assert "\ufffd" in item.toolTip(0)
+
+    (folder / "caf.png").unlink()  # now nothing is usable: the message names the file
+    page.use_source(str(folder))
+    qtbot.waitUntil(lambda: landed(state), timeout=10_000)
+    assert state.error and "caf\ufffd.png: not an image" in page.error_label.text()
