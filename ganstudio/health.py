@@ -53,7 +53,9 @@ class HealthMonitor:
         self._check_collapse(report, step, new)
         self._check_quality(report, step, new)
         for event in report.events:
-            if "NaN" in event or "invalid" in event:
+            # Only a rollback recovered; "Training diverged: the losses became invalid ..." did not
+            # (the "diverged" warning below says so).
+            if "went back to step" in event:
                 new.append(self._raise(HealthWarning("rollback", "Training hit an invalid value and recovered", event, step)))
             elif event.startswith("Could not"):
                 new.append(self._raise(HealthWarning("save_failed", "A file could not be saved", event, step)))
@@ -69,6 +71,9 @@ class HealthMonitor:
                 )
             )
         return [w for w in new if w is not None]
+
+    # Warnings about a condition that can end on its own; the others tell of an event.
+    CLEARABLE = ("d_wins", "collapse", "quality_worse")
 
     def clear(self, kind: str) -> None:
         self.active.pop(kind, None)

@@ -119,3 +119,16 @@ def test_a_run_with_damaged_stats_lines_still_opens_and_resumes_with_its_curve(t
     trainer = Trainer(tiny_config(train__steps=12), tiny_images, run_dir, device="cpu", resume=True)
     list(trainer.run())
     assert read_run(run_dir).steps.tolist() == [4, 8, 12]
+
+
+def test_a_run_that_diverged_is_not_said_to_have_recovered():
+    monitor = HealthMonitor()
+    message = (
+        "Training diverged: the losses became invalid 4 times even after lowering the learning rates. "
+        "Try a lower learning rate or another loss."
+    )
+    raised = monitor.update(_report(40, n=0, state="diverged", events=(message,)))
+    assert [w.kind for w in raised] == ["diverged"]
+    assert not any("recovered" in w.title for w in raised)
+    rollback = "The losses became invalid (NaN) near step 9: went back to step 4 and halved the learning rates (now x0.5)."
+    assert [w.kind for w in HealthMonitor().update(_report(10, n=0, events=(rollback,)))] == ["rollback"]

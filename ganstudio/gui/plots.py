@@ -508,9 +508,10 @@ class TrainingPlots(QWidget):
         if k:
             first = int(report.first_step)
             # Steps must only grow (clip-to-view and lookups rely on it): a report that
-            # overlaps what is stored (a rollback nobody told us about) replaces the overlap.
-            if self._cols.n and first <= self._cols.data["step"][self._cols.n - 1]:
-                self._drop_after(first - 1)
+            # overlaps what is stored (a rollback nobody told us about, or a resumed run
+            # training again the steps logged after its last checkpoint) replaces the
+            # overlap, quality figures included.
+            self._drop_after(first - 1)
             steps = np.arange(first, first + k, dtype=np.int64)
             padded = [a if len(a) == k else np.concatenate([a, np.full(k - len(a), np.nan)]) for a in arrays]
             self._append_rows(steps, dict(zip(STEP_SERIES, padded)))
@@ -551,8 +552,6 @@ class TrainingPlots(QWidget):
     def truncate_after(self, step: int) -> None:
         """A NaN rollback went back to `step`: forget everything after it."""
         self._drop_after(int(step))
-        q = np.searchsorted(self._quality.view("step"), step, side="right")
-        self._quality.truncate(q)
         self._dirty = True
         self._redraw()
 
@@ -615,6 +614,10 @@ class TrainingPlots(QWidget):
         self._dirty = True
 
     def _drop_after(self, step: int) -> None:
+        q = int(np.searchsorted(self._quality.view("step"), step, side="right"))
+        if q < self._quality.n:
+            self._quality.truncate(q)
+            self._dirty = True
         n = int(np.searchsorted(self._cols.view("step"), step, side="right"))
         if n == self._cols.n:
             return

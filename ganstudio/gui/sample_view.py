@@ -226,7 +226,11 @@ class SampleTimeline(QWidget):
         self._samples_dir = Path(folder) if folder is not None else None
 
     def truncate_after(self, step: int) -> None:
-        for s in [s for s in self._steps if s > step]:
+        """Forget the grids after `step` (a rollback, or a resumed run training those steps again)."""
+        later = self._steps[bisect.bisect_right(self._steps, int(step)) :]
+        if not later:
+            return  # nothing to drop: leave the view (and a pinned grid) as it is
+        for s in later:
             self._forget(s)
         if self._current is not None and self._current > step:
             self._current = None

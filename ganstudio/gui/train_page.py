@@ -478,6 +478,10 @@ class TrainPage(QWidget):
         if report.events and any("went back to step" in e for e in report.events):
             self.plots.truncate_after(report.step)
             self.samples.truncate_after(report.step)
+        # This report's steps start at first_step: any grid shown from that step on belongs to
+        # steps that are being trained again (a resumed run whose folder went on past its last
+        # checkpoint; the trainer deleted those files), so it leaves the timeline.
+        self.samples.truncate_after(int(report.first_step) - 1)
         self.plots.append_report(report)
         if report.sample_grid is not None:
             self.samples.add_grid(report.sample_step, report.sample_grid)
@@ -491,6 +495,7 @@ class TrainPage(QWidget):
         )
         for warning in self.monitor.update(report):
             self._show_warning(warning)
+        self._drop_cleared_warnings()
 
     def _on_run_opened(self, history) -> None:
         self.plots.clear()
@@ -524,6 +529,20 @@ class TrainPage(QWidget):
         """An error or warning from the window (e.g. training could not start), shown in the panel."""
         title = "Training could not continue" if level == "error" else "Note"
         self._show_warning(HealthWarning(level, title, text, self._last_step()))
+
+    def _drop_cleared_warnings(self) -> None:
+        """A warning whose condition has ended (D no longer wins, variety or quality is back)
+        leaves the panel: its advice no longer holds, and if it comes back it is shown afresh."""
+        for i in reversed(range(self.warnings_box.count())):
+            widget = self.warnings_box.itemAt(i).widget()
+            if (
+                isinstance(widget, WarningCard)
+                and widget.warning.kind in HealthMonitor.CLEARABLE
+                and self.monitor.active.get(widget.warning.kind) is not widget.warning
+            ):
+                self.warnings_box.takeAt(i)
+                widget.hide()
+                widget.deleteLater()
 
     def _clear_warnings(self) -> None:
         while self.warnings_box.count():

@@ -606,3 +606,90 @@ def test_a_second_new_run_in_the_same_second_gets_its_own_folder(window, qtbot, 
     assert (folders[0] / "stats.jsonl").read_bytes() == first_stats  # the first run is untouched
     assert (folders[0] / "checkpoints" / "latest.pt").is_file()
     assert (folders[1] / "stats.jsonl").is_file()
+
+
+def test_resuming_a_run_killed_after_its_last_checkpoint_drops_the_steps_trained_again(window, qtbot, tmp_path):
+    """stats.jsonl and samples/ went on past latest.pt (killed before the next checkpoint):
+    the resumed run trains those steps again, so the curves and the timeline show them once,
+    from the new training, and the preview never lands on a sample that is gone."""
+    import shutil
+
+    from tiny_runs import tiny_config
+    from ganstudio.cli import main
+
+    run = tmp_path / "killed-run"
+    (tmp_path / "tiny.json").write_text(tiny_config(train__steps=8).to_json())
+    assert main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(run), "--quiet"]) == 0
+    lines = [json.loads(l) for l in (run / "stats.jsonl").read_text().splitlines()]
+    ghost = dict(lines[-1], step=13, images=13 * 8, swd=1.0, events=[])  # trained, logged, never checkpointed
+    with open(run / "stats.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(ghost) + "\n")
+    shutil.copy(run / "samples" / "step-000000008.png", run / "samples" / "step-000000013.png")
+
+    window.open_run(run)
+    qtbot.waitUntil(lambda: window.training.state == "viewing", timeout=30_000)
+    page = window.train_page
+    assert page.samples.current_step() == 13 and page.plots.series("quality")[0].tolist() == [8, 13]
+    seen = []  # what the artist sees after each report of the resumed run
+
+
+    def look(report):
+        page.plots.flush()  # what the next redraw puts on screen
+        seen.append(
+            (report.step, page.samples.current_step(), page.samples.current_image() is not None,
+             page.plots.series("quality")[0].tolist())
+        )
+
+    window.training.reportAdded.connect(look)
+    page.minutes_spin.setValue(0)
+    start = window.findChild(object, "startButton")
+    qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)
+    qtbot.mouseClick(start, Qt.LeftButton)
+    qtbot.waitUntil(lambda: _step(window) >= 16, timeout=60_000)
+    with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
+        qtbot.mouseClick(window.findChild(object, "stopButton"), Qt.LeftButton)
+    page.plots.flush()
+
+    first = seen[0]
+    assert first[0] == 12
+    assert first[1] == 12 and first[2], f"training is at step 12 but the live preview shows the abandoned step {first[1]}"
+    assert 13 not in first[3], f"the quality plot still shows the abandoned step 13: {first[3]}"
+    slider = page.findChild(object, "sampleTimelineSlider")
+    steps = []
+    for i in range(page.samples.grid_count()):  # scrub through the whole timeline
+        slider.setValue(i)
+        steps.append(page.samples.current_step())
+        assert page.samples.current_image() is not None, f"the grid of step {steps[-1]} cannot be shown"
+    assert 13 not in steps and steps == sorted(set(steps)) and steps[:3] == [4, 8, 12]
+    loss_steps = page.plots.series("d_loss")[0]
+    assert loss_steps[:3].tolist() == [4, 8, 9] and np.all(np.diff(loss_steps) > 0)
+
+
+def test_a_warning_leaves_the_panel_when_training_recovers_and_never_shows_twice(window, qtbot):
+    from ganstudio.engine import TickReport
+
+    def tick(step, d_fake, n=100):
+        return TickReport(
+            step=step, first_step=step - n + 1, images_seen=step * 8, d_loss=np.ones(n, np.float32),
+            g_loss=np.ones(n, np.float32), d_real=np.full(n, 0.9, np.float32), d_fake=np.full(n, d_fake, np.float32),
+            steps_per_second=10.0, images_per_second=80.0, elapsed=1.0, eta=None, progress=None, batch=8,
+            lr_scale=1.0, augment_probability=0.0, state="running",
+        )
+
+    page = window.train_page
+    winning = "The discriminator is winning outright"
+    step = 0
+    for _ in range(4):  # 400 steps of D spotting every fake
+        step += 100
+        window.training.add_report(tick(step, 0.01))
+    assert page.warning_titles() == [winning]
+    for _ in range(3):  # balanced again: the warning no longer holds
+        step += 100
+        window.training.add_report(tick(step, 0.5))
+    qtbot.wait(10)
+    assert page.warning_titles() == []
+    for _ in range(4):  # and D wins again: one card, not two
+        step += 100
+        window.training.add_report(tick(step, 0.01))
+    qtbot.wait(10)
+    assert page.warning_titles() == [winning]

@@ -101,6 +101,20 @@ def test_overlapping_report_replaces_the_overlap(plots):
     assert steps.tolist() == [1, 2, 3, 4] and d.tolist() == [1, 1, 5, 5]
 
 
+def test_a_resumed_run_replaces_the_quality_of_the_steps_it_trains_again(plots):
+    """History logged past the last checkpoint (steps 9-13): the resumed run trains them
+    again, so the old quality figure at step 13 leaves with the old curve."""
+    steps = np.array([4, 8, 13])
+    plots.load_history(steps, [1.0, 0.9, 0.8], [2.0] * 3, [0.5] * 3, [0.4] * 3, [8, 13], [30.0, 1.0])
+    plots.append_report(make_report(9, [0.7, 0.7, 0.7, 0.7]))  # resumed from the checkpoint at step 8
+    plots.flush()
+    assert plots.series("d_loss")[0].tolist() == [4, 8, 9, 10, 11, 12]
+    assert plots.series("quality")[0].tolist() == [8]
+    plots.append_report(make_report(13, [0.6], swd=25.0))
+    plots.flush()
+    assert plots.series("quality")[0].tolist() == [8, 13] and plots.series("quality")[1].tolist() == [30.0, 25.0]
+
+
 def test_load_history_replaces_and_draws_at_once(plots):
     plots.append_report(make_report(1, np.ones(100)))
     steps = np.array([10, 20, 30, 40])
