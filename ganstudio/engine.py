@@ -706,8 +706,14 @@ class Trainer:
             log.error(message)
             return "diverged"
         bad_step = self.step_count
+        # The good state holds the rates and the count of rollbacks from before this one:
+        # keep ours, so that a second rollback halves again and the count reaches the limit;
+        # best.pt, saved since, stays on disk: keep its figure too, or a worse model replaces it.
+        rollbacks, lr_scale, best_quality = self.rollbacks, self.lr_scale, self.best_quality
         self._load_state(self._good_state, restore_rng=False)
-        self.lr_scale *= 0.5
+        self.rollbacks = rollbacks
+        self.lr_scale = lr_scale * 0.5
+        self.best_quality = best_quality
         self._apply_lr_scale()
         message = (
             f"The losses became invalid (NaN) near step {bad_step}: went back to step {self.step_count} "

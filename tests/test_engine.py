@@ -309,3 +309,49 @@ def test_out_of_memory_halves_the_batch_and_training_continues(tiny_images, tmp_
         resumed.local_batch = 1
         resumed.bank.sample = lambda n, g: (_ for _ in ()).throw(torch.OutOfMemoryError("still too big"))
         list(resumed.run())
+
+
+def test_losses_that_stay_nan_halve_again_and_end_in_a_plain_message(tiny_images, tmp_path):
+    """Each rollback halves the rates once more; after MAX_ROLLBACKS the run gives up, plainly."""
+    from ganstudio.engine import MAX_ROLLBACKS
+
+    trainer = Trainer(tiny_config(train__steps=16), tiny_images, tmp_path / "run", device="cpu")
+    reports = []
+    for report in trainer.run():
+        reports.append(report)
+        if len(reports) > 3 * MAX_ROLLBACKS:
+            trainer.request_stop()
+            break  # never gave up: fail below rather than loop for ever
+        with torch.no_grad():  # broken for good: every step's losses are NaN
+            next(trainer.D.parameters()).fill_(float("nan"))
+    scales = [r.lr_scale for r in reports if any("halved the learning rates" in e for e in r.events)]
+    assert scales[:3] == [0.5, 0.25, 0.125]
+    assert reports[-1].state == "diverged"
+    assert len(scales) == MAX_ROLLBACKS
+    assert any(e.startswith("Training diverged") for e in reports[-1].events)
+
+
+def test_a_rollback_keeps_the_best_quality_so_far(tiny_images, tmp_path):
+    """The best model saved before the losses went NaN stays the best one: the figure it beat
+    is not forgotten, so a worse model cannot replace best.pt afterwards."""
+    run_dir = tmp_path / "run"
+    config = tiny_config(train__steps=16, schedule__metric_seconds=0.0)  # a quality figure every tick
+    trainer = Trainer(config, tiny_images, run_dir, device="cpu")
+    reports = []
+    for report in trainer.run():
+        reports.append(report)
+        if len(reports) == 1:
+            with torch.no_grad():
+                next(trainer.D.parameters()).fill_(float("nan"))
+    assert any("halved the learning rates" in e for r in reports for e in r.events)
+    figures = [r.quality.swd for r in reports if r.quality is not None]
+    # From the first figure on, every report shows the best so far: never blank, only ever lower.
+    first = next(i for i, r in enumerate(reports) if r.quality is not None)
+    shown, seen = [], []
+    for r in reports[first:]:
+        if r.quality is not None:
+            seen.append(r.quality.swd)
+        shown.append((r.best_quality, min(seen)))
+    assert all(best == expected for best, expected in shown), shown
+    best = load_checkpoint(run_dir / "checkpoints" / "best.pt")
+    assert best["best_quality"] == min(figures)
