@@ -873,6 +873,7 @@ class Trainer:
                 "The checkpoint's model or resolution differs from these settings; resume with the run's own config.json."
             )
         self._load_state(state, restore_rng=True)
+        self._remember_a_newer_best()
         if fallback_note is not None:
             self._pending_events.append(fallback_note)
         if self.writes_files:
@@ -882,6 +883,18 @@ class Trainer:
                 self.folder.log(fallback_note)
             self.folder.log(f"Resumed at step {self.step_count}.")
         self._good_state = self._capture_state(include_rng=False)
+
+    def _remember_a_newer_best(self) -> None:
+        """best.pt can be newer than latest.pt (a stop between the two saves): its figure is the
+        one to beat, or a worse model would replace it after the resume."""
+        assert self.folder is not None
+        try:
+            figure = load_checkpoint(self.folder.checkpoint_path("best")).get("best_quality")
+        except CheckpointError:  # none yet, or unreadable: latest's own figure stands
+            return
+        if isinstance(figure, (int, float)) and math.isfinite(figure):
+            if self.best_quality is None or figure < self.best_quality:
+                self.best_quality = float(figure)
 
     def _older_checkpoint_instead(self, latest: Path, damage: CheckpointError) -> tuple[dict[str, Any], str]:
         """The newest readable checkpoint of this run, for a latest.pt that cannot be read.

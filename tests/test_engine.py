@@ -355,3 +355,25 @@ def test_a_rollback_keeps_the_best_quality_so_far(tiny_images, tmp_path):
     assert all(best == expected for best, expected in shown), shown
     best = load_checkpoint(run_dir / "checkpoints" / "best.pt")
     assert best["best_quality"] == min(figures)
+
+
+def test_a_resume_keeps_a_best_checkpoint_newer_than_the_latest(tiny_images, tmp_path):
+    """A stop between saving best.pt and latest.pt leaves best.pt the newer one: after the
+    resume its figure is still the one to beat, so a worse model does not replace it."""
+    from ganstudio.checkpoint import save_checkpoint
+
+    run_dir = tmp_path / "run"
+    config = tiny_config(train__steps=8, schedule__metric_seconds=0.0)  # a quality figure every tick
+    for _ in Trainer(config, tiny_images, run_dir, device="cpu").run():
+        pass
+    best_path = run_dir / "checkpoints" / "best.pt"
+    best = load_checkpoint(best_path)
+    best["best_quality"] = 0.5  # a figure no tiny run reaches: as if measured just before a kill
+    save_checkpoint(best_path, {k: v for k, v in best.items() if k not in ("format", "version")})
+    before = best_path.read_bytes()
+    resumed = Trainer(tiny_config(train__steps=16, schedule__metric_seconds=0.0), tiny_images, run_dir,
+                      device="cpu", resume=True)
+    reports = list(resumed.run())
+    assert any(r.quality is not None for r in reports)
+    assert all(r.best_quality == 0.5 for r in reports)
+    assert best_path.read_bytes() == before
