@@ -60,10 +60,19 @@ def create_main_window(settings: QSettings | None = None):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    app = QApplication.instance() or QApplication(list(argv) if argv is not None else sys.argv)
+    """Run the app. A run folder, a saved piece or a folder of images given after the program
+    name opens as if it had been dropped onto the window."""
+    args = list(argv) if argv is not None else list(sys.argv)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(args)
+        args = app.arguments()  # what Qt's own options (-platform, -style …) leave
     configure_application(app)
     window = create_main_window()
     window.show()
+    targets = [a for a in args[1:] if a and not a.startswith("-")]
+    if targets:
+        window.open_path(targets[0])
     if os.environ.get("GANSTUDIO_REPORT_STARTUP"):
         _report_startup(window)
     return app.exec()

@@ -8,6 +8,8 @@ read from its PNG header, never its pixels, for the tooltip.
 
 from __future__ import annotations
 
+import html
+import os
 import time
 from collections import OrderedDict
 from datetime import datetime
@@ -114,7 +116,7 @@ class GalleryModel(QAbstractListModel):
                 tip = self._tips[path] = _tooltip(path, mtime)
             return tip
         if role == Qt.AccessibleTextRole:
-            return path.name
+            return display_name(path.name)
         if role == self.PathRole:
             return str(path)
         if role == Qt.SizeHintRole:
@@ -149,9 +151,21 @@ class GalleryModel(QAbstractListModel):
         return len(self._queue)
 
 
+def display_name(name: str) -> str:
+    """A file name as a file manager shows it: bytes that are not UTF-8 become '�'
+    (Qt cannot carry Python's surrogate escapes, and would drop them)."""
+    return os.fsencode(name).decode("utf-8", "replace") if os.name == "posix" else name
+
+
+def _text(value, limit: int = 80) -> str:
+    """Recipe or file text for rich-text tooltips: shortened, and shown, never interpreted."""
+    text = display_name(str(value))
+    return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def _tooltip(path: Path, mtime: float) -> str:
     when = datetime.fromtimestamp(mtime).strftime("%Y-%m-%d %H:%M")
-    lines = [f"<b>{path.name}</b>", when]
+    lines = [f"<b>{_text(path.name, 200)}</b>", when]
     try:
         recipe = read_recipe(path)
     except OSError:
@@ -159,7 +173,7 @@ def _tooltip(path: Path, mtime: float) -> str:
     if recipe:
         kind = recipe.get("kind")
         if kind:
-            lines.append(str(kind))
+            lines.append(_text(kind))
         seed, step = recipe.get("seed"), recipe.get("step")
         if isinstance(seed, int) and not isinstance(seed, bool):
             lines.append(f"Seed {seed}")
@@ -170,7 +184,7 @@ def _tooltip(path: Path, mtime: float) -> str:
             lines.append(f"Variety ψ {psi:.2f}")
         run = recipe.get("run")
         if isinstance(run, str) and run:
-            lines.append(f"Run {run[:80]}")
+            lines.append(f"Run {_text(run)}")
         if recipe.get("latent") is not None:
             lines.append("<i>Double-click to keep editing it</i>")
     else:
@@ -179,7 +193,9 @@ def _tooltip(path: Path, mtime: float) -> str:
 
 
 class GalleryPage(QWidget):
-    openRequested = Signal(str)  # a piece was double-clicked: its path
+    # A piece was double-clicked: its path, a Python str (an `object` signal passes it through
+    # untouched; a `str` one goes through Qt and loses a name's bytes that are not UTF-8).
+    openRequested = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

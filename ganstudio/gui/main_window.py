@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer, Signal
+from PySide6.QtCore import QByteArray, QSettings, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -192,21 +192,21 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
+        # Settings may come from another version or be edited by hand: each value is checked
+        # on its own, a bad one falls back to its default (and says so), and nothing raises.
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        restored = False
+        if isinstance(geometry, (QByteArray, bytes, bytearray)):
+            restored = self.restoreGeometry(geometry)  # Qt brings it back onto an attached screen
+        if not restored:
             self.resize(1360, 860)
-        source = self.settings.value("data/source", "demo:shapes")  # first launch: a demo set, so Start works
-        choice = DataConfig(source=str(source))
-        try:
-            choice.resolution = int(self.settings.value("data/resolution", 32))
-            choice.fit = str(self.settings.value("data/fit", "crop"))
-            choice.color = str(self.settings.value("data/color", "rgb"))
-            choice.flip = str(self.settings.value("data/flip", "true")).lower() == "true"
-            RunConfig(data=choice).validate()
-        except (ValueError, TypeError):
-            choice = DataConfig()
+        choice, reset = self._restored_data_choice()
+        if reset:
+            self.training.post(
+                "warning",
+                "Some saved data settings could not be used and are back to their defaults: "
+                + ", ".join(reset) + ".",
+            )
         self.data_page.set_recent(self._recent("recent/sources"))
         self.data_state.set_choice(choice)
         if not self.scanner.is_pending():  # the choice equals the default: nothing triggered a scan
@@ -216,9 +216,44 @@ class MainWindow(QMainWindow):
                 "preset": self.settings.value("train/preset"),
                 "minutes": _int_or_none(self.settings.value("train/minutes")),
                 "seed": _int_or_none(self.settings.value("train/seed")),
+                "threads": _int_or_none(self.settings.value("train/threads")),
             }
         )
         self._refresh_recent_runs()
+
+    def _restored_data_choice(self) -> tuple[DataConfig, list[str]]:
+        """The data choice of the last session, and the names of the values that were unusable."""
+        default = DataConfig()  # first launch: a demo set, so Start works
+        reset: list[str] = []
+        source = self.settings.value("data/source", default.source)
+        if not isinstance(source, str) or not source.strip():
+            source = default.source
+            reset.append("data set")
+        choice = DataConfig(source=source)
+
+        def text(key, fallback):
+            value = self.settings.value(key, fallback)
+            return value.strip().lower() if isinstance(value, str) else value
+
+        flip = text("data/flip", "true")
+        values = {
+            "resolution": _int_or_none(self.settings.value("data/resolution", default.resolution)),
+            "fit": text("data/fit", default.fit),
+            "color": text("data/color", default.color),
+            "flip": {"true": True, "false": False, True: True, False: False}.get(flip),
+        }
+        for name, value in values.items():
+            if value is None:
+                reset.append(name)
+                continue
+            trial = replace(choice, **{name: value})
+            try:
+                RunConfig(data=trial).validate()
+            except (ValueError, TypeError):
+                reset.append(name)
+                continue
+            choice = trial
+        return choice, reset
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
@@ -615,15 +650,6 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.explore_page)
         self.explore_page.open_recipe(recipe)
 
-    @staticmethod
-    def _has_recipe(path: Path) -> bool:
-        from ..export import read_recipe
-
-        try:
-            return read_recipe(path) is not None
-        except OSError:
-            return False
-
     def _on_explorer_message(self, level: str, text: str) -> None:
         self.statusBar().showMessage(text, 10000)
         if level in ("error", "warning"):
@@ -665,15 +691,24 @@ class MainWindow(QMainWindow):
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if not urls:
             return
-        path = Path(urls[0])
+        self.open_path(urls[0])
+        event.acceptProposedAction()
+
+    def open_path(self, target: str | Path) -> None:
+        """What a dropped (or command-line) path does: a run folder opens, a saved piece reopens
+        in the explorer, a folder or zip of images becomes the data set."""
+        path = Path(target)
         if path.is_dir() and (path / "config.json").is_file() and (path / "stats.jsonl").exists():
             self.open_run(path)  # a run folder: open it
-        elif path.suffix.lower() == ".png" and path.is_file() and self._has_recipe(path):
-            self.open_artwork(str(path))  # a saved piece: reopen it in the explorer
+        elif path.suffix.lower() == ".png" and path.is_file():
+            # A saved piece reopens; any other PNG says it has no recipe. A single picture is
+            # never a data set, so the one chosen stays (and Start still works).
+            self.open_artwork(str(path))
+        elif not path.exists():
+            self.training.post("warning", f"Nothing to open at '{path}': it has been moved or deleted.")
         else:
             self.data_page.use_source(str(path))
             self.tabs.setCurrentWidget(self.data_page)
-        event.acceptProposedAction()
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:

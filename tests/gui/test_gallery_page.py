@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -77,3 +78,39 @@ def test_double_click_emits_the_path(qtbot, gallery, tmp_path):
     view.setCurrentIndex(gallery.model.index(0))
     qtbot.keyClick(view, Qt.Key_Return)
     assert opened == [str(path.resolve())] * 2
+
+
+def _plain(html: str) -> str:
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()
+    doc.setHtml(html)
+    return doc.toPlainText()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file names that are not UTF-8 are a POSIX thing")
+def test_a_piece_whose_name_is_not_utf8_reopens_itself(gallery, tmp_path):
+    name = os.fsdecode(b"caf\xe9-piece.png")  # a Latin-1 name from an old disk
+    try:
+        path = piece(tmp_path, name, 9, 1_000_000)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    gallery.set_folders([tmp_path])
+    opened = []
+    gallery.openRequested.connect(opened.append)
+    gallery.open_row(0)
+    assert len(opened) == 1 and Path(opened[0]).is_file()  # this piece, not a name that does not exist
+    assert Path(opened[0]).samefile(path)
+    assert "caf" in _plain(gallery.model.data(gallery.model.index(0), Qt.ToolTipRole))
+
+
+def test_the_tooltip_shows_names_and_recipes_as_text(gallery, tmp_path):
+    path = save_png(
+        tmp_path / "R&D <draft>.png", np.zeros((8, 8, 3), np.uint8),
+        recipe={"app": "GAN Studio", "kind": "<img src='x'>" + "long " * 5000, "seed": 3},
+    )
+    gallery.set_folders([tmp_path])
+    text = _plain(gallery.model.data(gallery.model.index(0), Qt.ToolTipRole))
+    assert path.name in text  # not eaten as a tag
+    assert "<img src='x'>" in text  # a hostile recipe is shown, never interpreted
+    assert len(text) < 2000  # and cannot fill the screen

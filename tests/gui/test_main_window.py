@@ -693,3 +693,106 @@ def test_a_warning_leaves_the_panel_when_training_recovers_and_never_shows_twice
         window.training.add_report(tick(step, 0.01))
     qtbot.wait(10)
     assert page.warning_titles() == [winning]
+
+
+def _window_from_settings(qtbot, tmp_path, monkeypatch, text: str):
+    """A launch with a settings file written by hand (or by another version)."""
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    path = tmp_path / "edited.ini"
+    path.write_text(text)
+    win = create_main_window(QSettings(str(path), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    return win
+
+
+def test_a_hand_edited_window_size_still_launches_at_a_sane_size(qtbot, tmp_path, monkeypatch):
+    for value in ("hello", "@ByteArray(not a geometry)", "-5"):
+        win = _window_from_settings(qtbot, tmp_path, monkeypatch, f"[window]\ngeometry={value}\n")
+        try:
+            assert win.width() >= 800 and win.height() >= 500, value  # not the cramped size hint
+        finally:
+            win.shutdown()
+
+
+def test_the_cpu_threads_setting_is_back_at_the_next_launch(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    path = str(tmp_path / "settings.ini")
+    first = create_main_window(QSettings(path, QSettings.IniFormat))
+    qtbot.addWidget(first)
+    first.train_page.threads_spin.setValue(1)  # "1 thread", not "automatic"
+    first.shutdown()  # saves the settings, as closing the window does
+    second = create_main_window(QSettings(path, QSettings.IniFormat))
+    qtbot.addWidget(second)
+    try:
+        assert second.train_page.threads_spin.value() == 1
+    finally:
+        second.shutdown()
+
+
+def test_one_nonsense_data_setting_keeps_the_artists_folder_and_says_what_was_reset(qtbot, tmp_path, monkeypatch):
+    from PIL import Image
+
+    folder = tmp_path / "my drawings"
+    folder.mkdir()
+    for i in range(4):
+        Image.new("RGB", (40, 40), (i * 60, 10, 10)).save(folder / f"{i}.png")
+    win = _window_from_settings(
+        qtbot, tmp_path, monkeypatch,
+        f"[data]\nsource={folder}\nresolution=33\nfit=pad\ncolor=gray\nflip=false\n",
+    )
+    try:
+        choice = win.data_state.choice
+        assert choice.source == str(folder)  # the folder is not swapped for a demo set
+        assert (choice.resolution, choice.fit, choice.color, choice.flip) == (32, "pad", "gray", False)
+        assert "resolution" in win.statusBar().currentMessage().lower()
+    finally:
+        win.shutdown()
+
+
+def _drop(win, *paths):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    win.dropEvent(QDropEvent(QPointF(20, 20), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+
+
+def test_dropping_a_png_without_a_recipe_says_so_and_keeps_the_data_set(window, qtbot, tmp_path):
+    from PIL import Image
+
+    qtbot.waitUntil(lambda: window.data_state.images is not None, timeout=30_000)
+    before = window.data_state.choice
+    Image.new("RGB", (8, 8), "red").save(tmp_path / "holiday.png")
+    _drop(window, tmp_path / "holiday.png")
+    assert "has no GAN Studio recipe" in window.statusBar().currentMessage()
+    assert window.data_state.choice == before and window.data_state.images is not None  # Start still works
+
+
+def test_main_with_a_run_folder_argument_opens_that_run(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    import ganstudio.gui.app as app_module
+    from tiny_runs import tiny_config
+    from ganstudio.cli import main as cli_main
+
+    (tmp_path / "tiny.json").write_text(tiny_config(train__steps=4).to_json())
+    assert cli_main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(tmp_path / "my-run"), "--quiet"]) == 0
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    made = []
+    real = app_module.create_main_window
+
+    def create(settings=None):
+        made.append(real(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)))
+        qtbot.addWidget(made[-1])
+        return made[-1]
+
+    monkeypatch.setattr(app_module, "create_main_window", create)
+    monkeypatch.setattr(QApplication, "exec", lambda self: 0)  # the event loop is qtbot's
+    assert app_module.main(["ganstudio", str(tmp_path / "my-run")]) == 0
+    win = made[0]
+    try:
+        qtbot.waitUntil(lambda: win.training.state == "viewing", timeout=30_000)
+        assert win.training.run_dir == tmp_path / "my-run"
+    finally:
+        win.shutdown()
