@@ -164,16 +164,21 @@ def test_pause_holds_the_step_counter_and_resume_continues(tiny_images, tmp_path
     assert states[-1] == "stopped" and "paused" in states
 
 
-def test_nan_loss_rolls_back_lowers_learning_rates_and_continues(tiny_images, tmp_path):
-    run_dir = tmp_path / "run"
-    trainer = Trainer(tiny_config(train__steps=16), tiny_images, run_dir, device="cpu")
+def _run_poisoned_after_the_first_report(trainer) -> list:
+    """All reports of trainer.run(), with D poisoned after the first: the next step's losses are NaN."""
     reports = []
     for report in trainer.run():
         reports.append(report)
         if len(reports) == 1:
-            # Poison the discriminator: the next step's losses are NaN.
             with torch.no_grad():
                 next(trainer.D.parameters()).fill_(float("nan"))
+    return reports
+
+
+def test_nan_loss_rolls_back_lowers_learning_rates_and_continues(tiny_images, tmp_path):
+    run_dir = tmp_path / "run"
+    trainer = Trainer(tiny_config(train__steps=16), tiny_images, run_dir, device="cpu")
+    reports = _run_poisoned_after_the_first_report(trainer)
     events = [e for r in reports for e in r.events]
     assert any("NaN" in e and "halved the learning rates" in e for e in events)
     assert reports[-1].state == "finished" and reports[-1].step == 16
@@ -337,12 +342,7 @@ def test_a_rollback_keeps_the_best_quality_so_far(tiny_images, tmp_path):
     run_dir = tmp_path / "run"
     config = tiny_config(train__steps=16, schedule__metric_seconds=0.0)  # a quality figure every tick
     trainer = Trainer(config, tiny_images, run_dir, device="cpu")
-    reports = []
-    for report in trainer.run():
-        reports.append(report)
-        if len(reports) == 1:
-            with torch.no_grad():
-                next(trainer.D.parameters()).fill_(float("nan"))
+    reports = _run_poisoned_after_the_first_report(trainer)
     assert any("halved the learning rates" in e for r in reports for e in r.events)
     figures = [r.quality.swd for r in reports if r.quality is not None]
     # From the first figure on, every report shows the best so far: never blank, only ever lower.
