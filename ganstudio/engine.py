@@ -288,7 +288,9 @@ class Trainer:
             else:
                 with torch.no_grad(), self._autocast():
                     fake = self.G(self._noise())
-            apply_r1 = cfg.loss.r1_gamma > 0 and self.step_count % cfg.loss.r1_every == 0
+            # Once per step that is due, on its first discriminator update: with d_steps > 1,
+            # applying it on every update would make it d_steps times stronger than set.
+            apply_r1 = cfg.loss.r1_gamma > 0 and self.step_count % cfg.loss.r1_every == 0 and d_step == 0
             with self._autocast():
                 real_in = self._augment(real)
                 fake_in = self._augment(fake)

@@ -377,3 +377,23 @@ def test_a_resume_keeps_a_best_checkpoint_newer_than_the_latest(tiny_images, tmp
     assert any(r.quality is not None for r in reports)
     assert all(r.best_quality == 0.5 for r in reports)
     assert best_path.read_bytes() == before
+
+
+def test_r1_is_applied_once_per_due_step_whatever_the_discriminator_updates(tiny_images, monkeypatch):
+    """Lazy R1 every 2 steps, weighted by 2: with 2 discriminator updates per step it must
+    still be applied once per due step, not once per update (twice the strength asked for)."""
+    import ganstudio.engine as engine
+
+    calls = []
+    real = engine.r1_penalty
+
+    def counting(logits, real_in):
+        calls.append(1)
+        return real(logits, real_in)
+
+    monkeypatch.setattr(engine, "r1_penalty", counting)
+    config = tiny_config(train__steps=8, loss__r1_gamma=1.0, loss__r1_every=2, loss__d_steps=2)
+    trainer = Trainer(config, tiny_images, None, device="cpu")
+    for _ in range(8):
+        trainer.step()
+    assert len(calls) == 4  # steps 0, 2, 4, 6
