@@ -301,8 +301,6 @@ class TrainPage(QWidget):
             "(on a machine with 4 or more cores); more threads train faster but the window may stutter.",
             "threadsSpin",
         )
-        self.flip_note = QCheckBox("Mirror images left-right (set on the Data page)")
-        self.flip_note.setEnabled(False)
 
     @staticmethod
     def _lr_spin() -> QDoubleSpinBox:
