@@ -98,6 +98,11 @@ class TrainPage(QWidget):
         self.device_type = "cpu"
         self.monitor = HealthMonitor()
         self._filling = False  # true while a preset writes the controls
+        self._choosing = False  # true while the preset is chosen for the data set and device
+        # The artist's own choices, which a preset chosen automatically must not overwrite: the
+        # preset itself once they pick (or restore) one, and each advanced control they change.
+        self._preset_explicit = False
+        self._explicit: set[str] = set()
 
         self._build()
         training.stateChanged.connect(self._on_state)
@@ -226,7 +231,10 @@ class TrainPage(QWidget):
         self.samples.setMinimumWidth(300)
         outer.addWidget(splitter, 1)
 
-        self.preset_combo.currentIndexChanged.connect(self._apply_preset_to_controls)
+        self.preset_combo.currentIndexChanged.connect(self._on_preset_changed)
+        for name, widget in self._preset_controls().items():
+            signal = widget.currentIndexChanged if isinstance(widget, QComboBox) else widget.valueChanged
+            signal.connect(lambda *_args, name=name: self._mark_explicit(name))
 
     def _build_advanced(self, form: QFormLayout) -> None:
         def add(label: str, widget: QWidget, tip: str, name: str) -> None:
@@ -324,11 +332,44 @@ class TrainPage(QWidget):
         images = self.data.images
         return images.count if images is not None else 0
 
+    def _preset_controls(self) -> dict[str, QWidget]:
+        """The advanced controls a preset fills in."""
+        return {
+            "arch": self.arch_combo,
+            "loss": self.loss_combo,
+            "batch": self.batch_spin,
+            "lr_g": self.lr_g_spin,
+            "lr_d": self.lr_d_spin,
+            "z_dim": self.z_spin,
+            "width": self.width_spin,
+            "augment": self.augment_combo,
+            "ema": self.ema_spin,
+        }
+
+    def _mark_explicit(self, name: str) -> None:
+        if not self._filling:
+            self._explicit.add(name)
+
+    def _on_preset_changed(self) -> None:
+        if not self._choosing:
+            # The artist picked a preset: it stays whatever the data set, and the advanced
+            # settings follow it (its tooltip), their earlier edits included.
+            self._preset_explicit = True
+            self._explicit.clear()
+        self._apply_preset_to_controls()
+
     def _choose_default_preset(self) -> None:
+        """Follow the data set and device: the preset unless the artist picked one, and the
+        advanced settings they have not changed themselves (the augmentation for the set's size,
+        the batch for its resolution)."""
         key = choose_preset(self._n_images() or 1000, self.device_type)
         index = self.preset_combo.findData(key)
-        if index >= 0 and index != self.preset_combo.currentIndex():
-            self.preset_combo.setCurrentIndex(index)
+        if not self._preset_explicit and index >= 0 and index != self.preset_combo.currentIndex():
+            self._choosing = True
+            try:
+                self.preset_combo.setCurrentIndex(index)
+            finally:
+                self._choosing = False
         else:
             self._apply_preset_to_controls()
 
@@ -340,17 +381,27 @@ class TrainPage(QWidget):
         base.data = _copy_data(self.data.choice)  # the batch depends on the resolution
         cfg = apply_preset(base, key, n_images=self._n_images() or 1000)
         self.preset_summary.setText(PRESETS[key].summary)
+        keep = self._explicit  # what the artist set themselves
         self._filling = True
         try:
-            self._set_combo(self.arch_combo, cfg.model.arch)
-            self._set_combo(self.loss_combo, cfg.loss.kind)
-            self.batch_spin.setValue(cfg.train.batch)
-            self.lr_g_spin.setValue(cfg.train.lr_g)
-            self.lr_d_spin.setValue(cfg.train.lr_d)
-            self.z_spin.setValue(cfg.model.z_dim)
-            self.width_spin.setValue(cfg.model.width)
-            self.ema_spin.setValue(cfg.train.ema_half_life_images)
-            self._set_combo(self.augment_combo, None)
+            if "arch" not in keep:
+                self._set_combo(self.arch_combo, cfg.model.arch)
+            if "loss" not in keep:
+                self._set_combo(self.loss_combo, cfg.loss.kind)
+            if "batch" not in keep:
+                self.batch_spin.setValue(cfg.train.batch)
+            if "lr_g" not in keep:
+                self.lr_g_spin.setValue(cfg.train.lr_g)
+            if "lr_d" not in keep:
+                self.lr_d_spin.setValue(cfg.train.lr_d)
+            if "z_dim" not in keep:
+                self.z_spin.setValue(cfg.model.z_dim)
+            if "width" not in keep:
+                self.width_spin.setValue(cfg.model.width)
+            if "ema" not in keep:
+                self.ema_spin.setValue(cfg.train.ema_half_life_images)
+            if "augment" not in keep:
+                self._set_combo(self.augment_combo, None)
             # Say what "automatic" means for this set, so nobody has to guess the threshold.
             chosen = next((label for label, value in AUGMENT_CHOICES if value == cfg.augment.policy), cfg.augment.policy)
             self.augment_combo.setItemText(0, f"Automatic: {chosen.lower()}")
@@ -394,7 +445,10 @@ class TrainPage(QWidget):
 
     def load_settings(self, raw: dict) -> None:
         """Restore the last session's choices (from QSettings, via the main window)."""
-        self._set_combo(self.preset_combo, raw.get("preset"))
+        index = self.preset_combo.findData(raw.get("preset"))  # "auto" (or nothing): chosen for the set
+        if index >= 0:
+            self.preset_combo.setCurrentIndex(index)
+            self._preset_explicit = True  # even when it was already shown: the artist picked it
         if isinstance(raw.get("minutes"), int):
             self.minutes_spin.setValue(raw["minutes"])
         if isinstance(raw.get("seed"), int):
@@ -404,7 +458,8 @@ class TrainPage(QWidget):
 
     def save_settings(self) -> dict:
         return {
-            "preset": self.preset_combo.currentData(),
+            # Only a preset the artist picked comes back: an automatic one follows the next data set.
+            "preset": self.preset_combo.currentData() if self._preset_explicit else "auto",
             "minutes": self.minutes_spin.value(),
             "seed": self.seed_spin.value(),
             "threads": self.threads_spin.value(),

@@ -796,3 +796,79 @@ def test_main_with_a_run_folder_argument_opens_that_run(qtbot, tmp_path, monkeyp
         assert win.training.run_dir == tmp_path / "my-run"
     finally:
         win.shutdown()
+
+
+def _capture_started_configs(monkeypatch) -> list:
+    """Replace the training thread by one that records the RunConfig it is given and trains nothing."""
+    from PySide6.QtCore import QThread, Signal
+
+    from ganstudio.gui import main_window
+
+    configs = []
+
+    class RecordingThread(QThread):
+        started_training = Signal(str, object, object)
+        report = Signal(object)
+        failed = Signal(str)
+
+        def __init__(self, config, images, run_dir, **kwargs):
+            super().__init__(kwargs.get("parent"))
+            configs.append(config)
+
+        def run(self):
+            pass
+
+    monkeypatch.setattr(main_window, "TrainingThread", RecordingThread)
+    return configs
+
+
+def test_a_new_data_set_updates_the_automatic_choices_but_keeps_the_artists_own(window, qtbot, monkeypatch):
+    configs = _capture_started_configs(monkeypatch)
+    page = window.train_page
+    combo = window.findChild(object, "augmentCombo")
+    window.data_state.set_choice(DataConfig(source="demo:shapes:48", resolution=16))
+    qtbot.waitUntil(lambda: window.data_state.images is not None and window.data_state.images.count == 48, timeout=30_000)
+    qtbot.waitUntil(lambda: window.device_label.text().startswith("CPU"), timeout=30_000)
+    # On this CPU the automatic preset is Quick sketch; the artist picks Balanced and a smaller batch.
+    page.preset_combo.setCurrentIndex(page.preset_combo.findData("balanced"))
+    page.batch_spin.setValue(16)
+    page.lr_g_spin.setValue(0.0001)
+    # A bigger set: "automatic" augmentation follows it, the artist's own choices stay.
+    window.data_state.set_choice(DataConfig(source="demo:shapes:3000", resolution=16))
+    qtbot.waitUntil(lambda: window.data_state.images is not None and window.data_state.images.count == 3000, timeout=60_000)
+    qtbot.waitUntil(lambda: combo.itemText(0) == "Automatic: shift", timeout=5_000)
+    assert page.preset_combo.currentData() == "balanced"
+    assert page.arch_combo.currentData() == "resnet"
+    assert page.batch_spin.value() == 16
+    assert page.lr_g_spin.value() == pytest.approx(0.0001)
+    qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(configs) == 1, timeout=5_000)
+    config = configs[0]
+    assert config.preset == "balanced" and config.model.arch == "resnet"
+    assert config.train.batch == 16 and config.train.lr_g == pytest.approx(0.0001)
+    assert config.augment.policy == "translation"
+    qtbot.waitUntil(lambda: not window.training.busy, timeout=5_000)
+
+
+def test_the_preset_the_artist_picked_is_back_at_the_next_launch(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    path = str(tmp_path / "settings.ini")
+    first = create_main_window(QSettings(path, QSettings.IniFormat))
+    qtbot.addWidget(first)
+    qtbot.waitUntil(lambda: first.data_state.images is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: first.device_label.text().startswith("CPU"), timeout=30_000)
+    page = first.train_page
+    page.preset_combo.setCurrentIndex(page.preset_combo.findData("balanced"))  # not the CPU's automatic one
+    first.shutdown()
+    second = create_main_window(QSettings(path, QSettings.IniFormat))
+    qtbot.addWidget(second)
+    try:
+        # Once the data set is scanned and the device is known, the artist's preset is still shown.
+        qtbot.waitUntil(lambda: second.data_state.images is not None, timeout=30_000)
+        qtbot.waitUntil(lambda: second.device_label.text().startswith("CPU"), timeout=30_000)
+        qtbot.wait(200)
+        assert second.train_page.preset_combo.currentData() == "balanced"
+        assert second.train_page.arch_combo.currentData() == "resnet"
+        assert second.train_page.build_config().preset == "balanced"
+    finally:
+        second.shutdown()
