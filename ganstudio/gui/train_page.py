@@ -6,6 +6,8 @@ the main window turns those into threads. It never starts training itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -232,7 +234,7 @@ class TrainPage(QWidget):
         outer.addWidget(splitter, 1)
 
         self.preset_combo.currentIndexChanged.connect(self._on_preset_changed)
-        for name, widget in self._preset_controls().items():
+        for name, (widget, _value) in self._preset_controls().items():
             signal = widget.currentIndexChanged if isinstance(widget, QComboBox) else widget.valueChanged
             signal.connect(lambda *_args, name=name: self._mark_explicit(name))
 
@@ -332,18 +334,19 @@ class TrainPage(QWidget):
         images = self.data.images
         return images.count if images is not None else 0
 
-    def _preset_controls(self) -> dict[str, QWidget]:
-        """The advanced controls a preset fills in."""
+    def _preset_controls(self) -> dict[str, tuple[QWidget, Callable[[RunConfig], object]]]:
+        """The advanced controls a preset fills in, each with the value it takes from a config
+        (None for augmentation: "Automatic", which the preset resolves for the data set)."""
         return {
-            "arch": self.arch_combo,
-            "loss": self.loss_combo,
-            "batch": self.batch_spin,
-            "lr_g": self.lr_g_spin,
-            "lr_d": self.lr_d_spin,
-            "z_dim": self.z_spin,
-            "width": self.width_spin,
-            "augment": self.augment_combo,
-            "ema": self.ema_spin,
+            "arch": (self.arch_combo, lambda cfg: cfg.model.arch),
+            "loss": (self.loss_combo, lambda cfg: cfg.loss.kind),
+            "batch": (self.batch_spin, lambda cfg: cfg.train.batch),
+            "lr_g": (self.lr_g_spin, lambda cfg: cfg.train.lr_g),
+            "lr_d": (self.lr_d_spin, lambda cfg: cfg.train.lr_d),
+            "z_dim": (self.z_spin, lambda cfg: cfg.model.z_dim),
+            "width": (self.width_spin, lambda cfg: cfg.model.width),
+            "ema": (self.ema_spin, lambda cfg: cfg.train.ema_half_life_images),
+            "augment": (self.augment_combo, lambda cfg: None),
         }
 
     def _mark_explicit(self, name: str) -> None:
@@ -384,24 +387,13 @@ class TrainPage(QWidget):
         keep = self._explicit  # what the artist set themselves
         self._filling = True
         try:
-            if "arch" not in keep:
-                self._set_combo(self.arch_combo, cfg.model.arch)
-            if "loss" not in keep:
-                self._set_combo(self.loss_combo, cfg.loss.kind)
-            if "batch" not in keep:
-                self.batch_spin.setValue(cfg.train.batch)
-            if "lr_g" not in keep:
-                self.lr_g_spin.setValue(cfg.train.lr_g)
-            if "lr_d" not in keep:
-                self.lr_d_spin.setValue(cfg.train.lr_d)
-            if "z_dim" not in keep:
-                self.z_spin.setValue(cfg.model.z_dim)
-            if "width" not in keep:
-                self.width_spin.setValue(cfg.model.width)
-            if "ema" not in keep:
-                self.ema_spin.setValue(cfg.train.ema_half_life_images)
-            if "augment" not in keep:
-                self._set_combo(self.augment_combo, None)
+            for name, (widget, value) in self._preset_controls().items():
+                if name in keep:
+                    continue
+                if isinstance(widget, QComboBox):
+                    self._set_combo(widget, value(cfg))
+                else:
+                    widget.setValue(value(cfg))
             # Say what "automatic" means for this set, so nobody has to guess the threshold.
             chosen = next((label for label, value in AUGMENT_CHOICES if value == cfg.augment.policy), cfg.augment.policy)
             self.augment_combo.setItemText(0, f"Automatic: {chosen.lower()}")
