@@ -407,12 +407,12 @@ MAX_PICTURE_SEED = 2**63 - 1  # the largest seed of a picture: what the explorer
 
 def _check_size(side: int, *, scale: int | None, size: int | None, what: str) -> None:
     """Refuse an output size export.upscale can't make, before anything is written."""
-    from .export import _MAX_SIDE
+    from .export import MAX_SIDE
 
     wanted = size if size is not None else side * (scale or 1)
-    if wanted > _MAX_SIDE:
+    if wanted > MAX_SIDE:
         how = f"--size {size}" if size is not None else f"{side} px x --scale {scale}"
-        raise UserError(f"{how} would make {what} {wanted} px wide; the most is {_MAX_SIDE} px.")
+        raise UserError(f"{how} would make {what} {wanted} px wide; the most is {MAX_SIDE} px.")
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ RECIPE_KEY = "ganstudio"  # PNG iTXt keyword
 MAX_RECIPE_BYTES = 1 << 20
 # Largest side save_png will write: 16384 px is ~1.4 m at 300 dpi, and an RGB
 # image that size already needs ~800 MB in memory.
-_MAX_SIDE = 16384
+MAX_SIDE = 16384
 
 
 def _check_image(image: np.ndarray) -> np.ndarray:
@@ -97,8 +97,8 @@ def _encode_recipe(recipe: dict) -> str:
 
 def _to_pil(image: np.ndarray, scale: int, smooth: bool) -> Image.Image:
     h, w, c = image.shape
-    if h * scale > _MAX_SIDE or w * scale > _MAX_SIDE:
-        raise ValueError(f"{w * scale}x{h * scale} px is larger than the {_MAX_SIDE} px limit")
+    if h * scale > MAX_SIDE or w * scale > MAX_SIDE:
+        raise ValueError(f"{w * scale}x{h * scale} px is larger than the {MAX_SIDE} px limit")
     # Pillow infers "L" from 2-D uint8 and "RGB" from (H, W, 3) uint8.
     pil = Image.fromarray(np.ascontiguousarray(image[:, :, 0] if c == 1 else image))
     if scale == 1:
@@ -217,8 +217,8 @@ def upscale(image: np.ndarray, *, scale: int | None = None, size: int | None = N
         raise ValueError("give scale or size, not both")
     h, w, c = image.shape
     if size is not None:
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= _MAX_SIDE:
-            raise ValueError(f"size must be a whole number of pixels from 1 to {_MAX_SIDE}, got {size!r}")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= MAX_SIDE:
+            raise ValueError(f"size must be a whole number of pixels from 1 to {MAX_SIDE}, got {size!r}")
         longer = max(h, w)
         new_w, new_h = max(1, round(w * int(size) / longer)), max(1, round(h * int(size) / longer))
         if new_w % w == 0 and new_h % h == 0 and new_w // w == new_h // h:
@@ -233,8 +233,8 @@ def upscale(image: np.ndarray, *, scale: int | None = None, size: int | None = N
     if isinstance(scale, bool) or not isinstance(scale, (int, np.integer)) or scale < 1:
         raise ValueError(f"scale must be an integer >= 1, got {scale!r}")
     scale = int(scale)
-    if h * scale > _MAX_SIDE or w * scale > _MAX_SIDE:
-        raise ValueError(f"{w * scale}x{h * scale} px is larger than the {_MAX_SIDE} px limit")
+    if h * scale > MAX_SIDE or w * scale > MAX_SIDE:
+        raise ValueError(f"{w * scale}x{h * scale} px is larger than the {MAX_SIDE} px limit")
     if scale == 1:
         return image.copy()
     if smooth:
