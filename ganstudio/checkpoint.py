@@ -137,11 +137,12 @@ def load_generator(target: str | Path, prefer: str = "latest") -> LoadedGenerato
     data = load_checkpoint(path)
     try:
         config = RunConfig.from_dict(data["config"])
+        channels = config.channels
     except ConfigError as exc:
         raise CheckpointError(f"'{path}' has settings this version can't use: {exc}") from None
     m = config.model
     generator = build_generator(
-        m.arch, resolution=config.data.resolution, channels=config.channels, z_dim=m.z_dim, width=m.width
+        m.arch, resolution=config.data.resolution, channels=channels, z_dim=m.z_dim, width=m.width
     )
     state = data["G_ema"]
     if not isinstance(state, dict):

@@ -107,7 +107,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--config", help="a config.json with every setting (as written into run folders)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
-    train.add_argument("--gray", action="store_true", help="train in grayscale")
+    train.add_argument(
+        "--colour", "--color", dest="colour", choices=("auto", "rgb", "gray"),
+        help="train in colour or grayscale (default auto: grayscale when every image is)",
+    )
+    train.add_argument("--gray", action="store_true", help="the same as --colour gray")
+    train.add_argument(
+        "--mirror", choices=("auto", "on", "off"),
+        help="also train on left-right mirrored images (default auto: off for text, logos and other "
+        "subjects whose mirror image looks wrong, measured on your images)",
+    )
     train.add_argument("--fit", choices=("crop", "pad"), help="make images square by centre-cropping or padding")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -211,13 +220,15 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
     from .device import describe_device, pick_device
     from .distributed import init_distributed, shutdown_distributed
     from .engine import Trainer
+    from .plan import decide_data, describe_color, describe_mirror
     from .presets import apply_preset, choose_preset, get_preset
     from .runfolder import RunFolder
 
     run = RunFolder(out)
     start_over = False  # a run that was stopped before its first checkpoint: nothing to continue or to lose
     if args.resume:
-        if args.config or args.preset or args.resolution or args.gray or args.fit or args.batch or args.seed is not None:
+        if (args.config or args.preset or args.resolution or args.gray or args.colour or args.mirror or args.fit
+                or args.batch or args.seed is not None):
             raise UserError("--resume continues a run with its own settings; only --steps, --minutes, --device and --data may change.")
         if run.exists():
             config = run.read_config()
@@ -253,8 +264,14 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
         config.train.threads = args.threads
     if args.compile:
         config.train.compile = True
-    if args.gray:
-        config.data.color = "gray"
+    if args.gray and args.colour not in (None, "gray"):
+        raise UserError(f"--gray and --colour {args.colour} contradict each other; give one of them.")
+    if args.gray or args.colour:
+        config.data.color = "gray" if args.gray else args.colour
+        config.data.color_why = ""
+    if args.mirror:
+        config.data.mirror = args.mirror
+        config.data.mirror_why = ""
     if args.fit:
         config.data.fit = args.fit
 
@@ -273,6 +290,8 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
         config.validate()
 
         images = _load_data(config, ctx, quiet=args.quiet, load_images=load_images)
+        if not config.data.decided:
+            config.data, images.images = decide_data(config.data, images.images, traits=images.traits)
         if not args.resume:
             if use_preset:
                 if not args.preset:
@@ -287,6 +306,8 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
         if ctx.is_main and not args.quiet:
             _say(f"Training on {describe_device(device)}" + (f" x {ctx.world_size} processes" if ctx.enabled else ""))
             _say(f"Data: {images.count} images from {config.data.source}" + (" (cached)" if images.from_cache else ""))
+            _say(f"Colour: {describe_color(config.data)}")
+            _say(f"Mirroring: {describe_mirror(config.data)}")
             if images.skipped:
                 _say(f"Skipped {len(images.skipped)} file(s) that could not be used:")
                 for item in images.skipped[:20]:
@@ -586,6 +607,7 @@ def _cmd_export_model(args: argparse.Namespace) -> int:
 def _cmd_info(args: argparse.Namespace) -> int:
     from .checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
     from .config import RunConfig
+    from .plan import describe_color, describe_mirror
     from .runfolder import RunFolder
 
     target = Path(args.target)
@@ -624,6 +646,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
             summary["quality"] = {"metric": "sliced Wasserstein distance (x1e3, lower is better)", "best": best}
     summary["resolution"] = config.data.resolution
     summary["color"] = config.data.color
+    summary["mirror"] = config.data.mirror
+    summary["color_why"] = config.data.color_why
+    summary["mirror_why"] = config.data.mirror_why
     summary["data"] = config.data.source
     summary["preset"] = config.preset
     summary["model"] = f"{config.model.arch}, width {config.model.width}, latent size {config.model.z_dim}"
@@ -632,6 +657,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if quality:
         best_step, best_value = min(quality, key=lambda q: q[1])
         summary["quality"] = {"metric": "sliced Wasserstein distance (x1e3, lower is better)", "best": best_value, "best_step": best_step, "latest": quality[-1][1]}
+        chosen = _chosen_generator(stats)
+        if chosen is not None:
+            summary["pictures_from"] = chosen
     summary["config"] = config.to_dict()
 
     if args.json:
@@ -641,7 +669,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
     for key, label in (
         ("data", "Data"),
         ("resolution", "Resolution"),
-        ("color", "Colour"),
         ("preset", "Preset"),
         ("model", "Model"),
         ("loss", "Loss"),
@@ -652,18 +679,45 @@ def _cmd_info(args: argparse.Namespace) -> int:
     ):
         if summary.get(key) is not None:
             lines.append(f"  {label + ':':<24}{summary[key]}")
+        if key == "resolution":
+            lines.append(f"  {'Colour:':<24}{describe_color(config.data)}")
+            lines.append(f"  {'Mirroring:':<24}{describe_mirror(config.data)}")
     if summary.get("training_seconds") is not None:
         lines.append(f"  {'Training time:':<24}{format_duration(float(summary['training_seconds']))}")
     if "quality" in summary:
         q = summary["quality"]
         where = f" at step {q['best_step']}, latest {q['latest']:.2f}" if "best_step" in q else " so far in its run"
         lines.append(f"  {'Quality (SWD):':<24}best {q['best']:.2f}{where}")
+    if "pictures_from" in summary:
+        chosen = summary["pictures_from"]
+        lines.append(
+            f"  {'Pictures come from:':<24}{chosen['checkpoint']}, step {chosen['step']:,} (SWD {chosen['swd']:.2f}): "
+            f"{chosen['reason']}"
+        )
     if summary.get("checkpoints") is not None:
         lines.append(f"  {'Checkpoints:':<24}{', '.join(summary['checkpoints']) or 'none yet'}")
     if summary.get("samples") is not None:
         lines.append(f"  {'Sample grids:':<24}{summary['samples']}")
     print("\n".join(lines))
     return 0
+
+
+def _chosen_generator(stats: list[dict]) -> dict | None:
+    """Which measured generator `generate` and the explorer use (best.pt), and why, from
+    the run's stats: the last measurement judged best, with the last measurement's reason."""
+    measured = [r for r in stats if isinstance(r.get("swd"), (int, float)) and isinstance(r.get("best"), bool)]
+    if not measured:
+        return None  # a run from before the noise-aware choice: best is simply the lowest
+    chosen = next((r for r in reversed(measured) if r["best"]), None)
+    if chosen is None:
+        return None
+    reason = measured[-1].get("best_reason")
+    return {
+        "checkpoint": "best.pt",
+        "step": int(chosen["step"]),
+        "swd": float(chosen["swd"]),
+        "reason": reason if isinstance(reason, str) else "",
+    }
 
 
 def _say(text: str) -> None:

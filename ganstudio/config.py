@@ -21,7 +21,8 @@ AUGMENT_OPS = ("color", "translation", "cutout")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 FITS = ("crop", "pad")
-COLORS = ("rgb", "gray")
+COLORS = ("auto", "rgb", "gray")  # "auto": gray when every image is (plan.decide_data)
+MIRRORS = ("auto", "on", "off")  # "auto": off when mirrored images are told from the originals
 
 
 # The trainer draws its sample-grid noise from seeds seed * 100_003 + i, which must stay below
@@ -38,9 +39,23 @@ class DataConfig:
     source: str = "demo:shapes"  # a folder, a .zip file, or demo:NAME
     resolution: int = 32  # square output size in pixels, a power of two from 16 to 256
     fit: str = "crop"  # "crop": centre-crop to square; "pad": pad to square with the background
-    color: str = "rgb"  # "rgb" or "gray"
+    color: str = "auto"  # "rgb", "gray", or "auto": decided from the images (plan.decide_data)
     background: str = "#ffffff"  # behind transparent pixels and padding
-    flip: bool = True  # mirror images left-right at random: doubles a small set for free
+    # Mirror images left-right at random: doubles a set for free where the subject has no
+    # handedness. "auto" measures that on the images (data/traits.py) before training.
+    mirror: str = "auto"
+    # Why an automatic choice came out as it did, in words (empty when the artist chose).
+    color_why: str = ""
+    mirror_why: str = ""
+
+    @property
+    def flip(self) -> bool:
+        """Whether the trainer mirrors images: only once `mirror` is decided ("on")."""
+        return self.mirror == "on"
+
+    @property
+    def decided(self) -> bool:
+        return self.color != "auto" and self.mirror != "auto"
 
 
 @dataclass
@@ -109,7 +124,14 @@ class ScheduleConfig:
     tick_seconds: float = 1.0  # a report at most this often (the GUI wants a few per second)
     tick_steps: int = 0  # if > 0, tick every N steps instead (reproducible; used under torchrun)
     sample_seconds: float = 15.0  # fixed-noise sample grid
-    metric_seconds: float = 120.0  # quality figure (sliced Wasserstein distance)
+    # Quality figure (sliced Wasserstein distance): the first after metric_first_seconds, then
+    # at a spacing that grows with the run (metric_growth x training time so far), costing at
+    # most metric_budget of the time, and at most metric_seconds apart (0 = every tick); and
+    # once more when the run ends (quality.py).
+    metric_first_seconds: float = 15.0
+    metric_growth: float = 0.25
+    metric_budget: float = 0.05
+    metric_seconds: float = 600.0
     metric_images: int = 256
     checkpoint_minutes: float = 5.0
     snapshot_minutes: float = 30.0  # keep a numbered checkpoint this often
@@ -149,6 +171,8 @@ class RunConfig:
             if not isinstance(value, dict):
                 raise ConfigError(f"Settings section '{key}' must be a JSON object.")
             section = getattr(config, key)
+            if key == "data":
+                value = _legacy_data(value)
             _update_section(key, section, value)
         config.validate()
         return config
@@ -179,6 +203,7 @@ class RunConfig:
             raise ConfigError(f"Resolution must be 16, 32, 64, 128 or 256 pixels (got {res}).")
         _choice("fit", d.fit, FITS)
         _choice("color", d.color, COLORS)
+        _choice("mirroring", d.mirror, MIRRORS)
         parse_color(d.background)
         _choice("architecture", m.arch, ARCHITECTURES)
         _int_range("latent size (z_dim)", m.z_dim, 1, 4096)
@@ -210,6 +235,9 @@ class RunConfig:
         _int_range("tick steps", s.tick_steps, 0, 10**9)
         _number_range("sample interval", s.sample_seconds, 0.0, 1e9)
         _number_range("metric interval", s.metric_seconds, 0.0, 1e9)
+        _number_range("first metric", s.metric_first_seconds, 0.0, 1e12)
+        _number_range("metric growth", s.metric_growth, 0.0, 100.0)
+        _number_range("metric budget", s.metric_budget, 0.0, 1.0, open_low=True)
         _int_range("metric images", s.metric_images, 16, 100_000)
         _number_range("checkpoint interval", s.checkpoint_minutes, 0.0, 1e9)
         _number_range("snapshot interval", s.snapshot_minutes, 0.0, 1e9)
@@ -219,10 +247,24 @@ class RunConfig:
 
     @property
     def channels(self) -> int:
+        if self.data.color == "auto":
+            raise ConfigError("The colour setting is still 'auto': decide it from the images first (plan.decide_data).")
         return 1 if self.data.color == "gray" else 3
 
 
 _SECTIONS = ("data", "model", "loss", "augment", "train", "schedule")
+
+
+def _legacy_data(values: dict) -> dict:
+    """Settings written by earlier versions said `"flip": true/false`; today that is `mirror` on/off."""
+    if "flip" not in values:
+        return values
+    values = dict(values)
+    flip = values.pop("flip")
+    if not isinstance(flip, bool):
+        raise ConfigError(f"Setting 'data.flip' must be true or false (got {flip!r}).")
+    values.setdefault("mirror", "on" if flip else "off")
+    return values
 
 
 def _update_section(name: str, section: Any, values: dict) -> None:

@@ -31,6 +31,8 @@ from . import __version__
 from .augment import AdaptiveAugment, diff_augment
 from .checkpoint import CheckpointError, DamagedCheckpointError, load_checkpoint, save_checkpoint
 from .config import RunConfig, parse_policy
+from .plan import decide_data
+from .presets import without_color
 from .data import ImageBank
 from .device import Precision, compile_unavailable_reason, pick_device, resolve_precision
 from .distributed import DistContext
@@ -40,6 +42,7 @@ from .latent import render, z_batch_from_seeds
 from .losses import d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
 from .metrics import QualityFigure, SlicedWasserstein, mean_pairwise_distance
 from .models import build_discriminator, build_generator
+from .quality import QualityTracker, Verdict
 from .runfolder import RunFolder
 
 log = logging.getLogger("ganstudio.engine")
@@ -49,6 +52,7 @@ STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 MAX_ROLLBACKS = 8  # after this many NaN rollbacks the run is declared diverged
 GOOD_STATE_SECONDS = 60.0  # refresh the in-memory rollback point at most this often
 METRIC_SEED_OFFSET = 7919  # metric noise differs from the sample-grid noise but is fixed per run
+NOISE_SET_OFFSET = 50_021  # the second sample set of each measurement (its noise estimate), apart from the first
 NORM_SEED_OFFSET = 2**40  # G_ema's batch-norm latents: apart from every seed a user or metric picks
 EMA_NORM_IMAGES = 256  # latents per re-measurement of G_ema's batch-norm statistics
 
@@ -78,7 +82,8 @@ class TickReport:
     augment_probability: float
     state: str  # "running", "paused", "finished", "stopped", "diverged"
     quality: QualityFigure | None = None
-    best_quality: float | None = None
+    best_quality: float | None = None  # the figure of the generator in the 'best' checkpoint
+    best_reason: str | None = None  # why 'best' is the generator it is, after this tick's measurement
     sample_grid: np.ndarray | None = None  # uint8 (H, W, C) from the fixed noise
     sample_step: int | None = None
     ema_generator: nn.Module | None = None  # a CPU copy of the EMA generator, in eval mode
@@ -102,7 +107,6 @@ class _Clock:
 
     last_tick: float = 0.0
     last_sample: float = -math.inf
-    last_metric: float = -math.inf
     last_checkpoint: float = 0.0
     last_snapshot: float = 0.0
     last_good_state: float = 0.0
@@ -125,6 +129,12 @@ class Trainer:
         skipped: list | None = None,
     ) -> None:
         self.config = config.copy().validate()
+        if not self.config.data.decided:
+            # Colour or mirroring left on "auto": the images decide, as in the app and the CLI.
+            was_auto_color = self.config.data.color == "auto"
+            self.config.data, images = decide_data(self.config.data, images)
+            if was_auto_color and self.config.data.color == "gray":
+                self.config.augment.policy = without_color(self.config.augment.policy)
         self.dist = dist or DistContext()
         self.device = torch.device(device) if device is not None else pick_device(config.train.device)
         self.precision: Precision = resolve_precision(config.train.precision, self.device)
@@ -196,6 +206,10 @@ class Trainer:
         self.rollbacks = 0
         self.best_quality: float | None = None
         self.quality_history: list[tuple[int, float]] = []
+        self.best_reason: str | None = None
+        sched = cfg.schedule
+        self.quality = QualityTracker(first_seconds=sched.metric_first_seconds, growth=sched.metric_growth,
+                                      budget=sched.metric_budget, max_spacing=sched.metric_seconds)
         self._stats: list[torch.Tensor] = []  # one (4,) device tensor per step, read back per tick
         self._pending_events: list[str] = []  # happenings between ticks, reported at the next one
         self._tick_first_step = 1
@@ -360,8 +374,7 @@ class Trainer:
         tick_steps = sched.tick_steps or (10 if self.dist.enabled else 0)  # ranks must agree on tick steps
         now = time.perf_counter()
         clock = _Clock(
-            # The first quality figure comes early (after at most 30 s), later ones every metric_seconds.
-            last_tick=now, last_metric=now - max(0.0, sched.metric_seconds - 30.0), last_checkpoint=now, last_snapshot=now, started=now, last_good_state=now
+            last_tick=now, last_checkpoint=now, last_snapshot=now, started=now, last_good_state=now
         )
         session_elapsed_base = self.elapsed
         paused_total = 0.0
@@ -550,13 +563,16 @@ class Trainer:
                 except OSError as exc:
                     events.append(f"Could not save the sample grid: {exc.strerror or exc}.")
 
-        quality = None
-        if self.step_count > 0 and state != "diverged" and (
-            now - clock.last_metric >= sched.metric_seconds
-            or (force_checkpoint and self.best_quality is None and self.writes_files)
+        quality = verdict = None
+        # Due by the schedule, or the run ends: its last generator is judged before it is saved.
+        if self.step_count > 0 and state != "diverged" and self.quality.last_step != self.step_count and (
+            self.quality.due(self.elapsed) or force_checkpoint
         ):
-            quality = self._measure_quality()
-            clock.last_metric = time.perf_counter()
+            began = time.perf_counter()
+            measured = self._measure_quality()
+            if measured is not None:
+                quality, verdict = measured
+                self.quality.measured(self.elapsed, time.perf_counter() - began)
 
         progress, eta = self._progress()
         report_images = steps * self.batch
@@ -578,12 +594,16 @@ class Trainer:
         checkpoint = None
         if self.writes_files:
             assert self.folder is not None
-            if quality is not None:
+            if quality is not None and verdict is not None:
                 record["swd"] = quality.swd
                 record["swd_levels"] = list(quality.per_level)
-                if self.best_quality is None or quality.swd < self.best_quality:
+                record["swd_noise"] = verdict.noise
+                record["best"] = verdict.best
+                record["best_reason"] = verdict.reason()
+                self.best_reason = verdict.reason()
+                if verdict.best:
                     self.best_quality = quality.swd
-                    if self._save("best", events):
+                    if self._save("best", events) and verdict.new_lowest:
                         events.append(f"New best quality (SWD {quality.swd:.2f}) saved as the 'best' checkpoint.")
             if force_checkpoint or now - clock.last_checkpoint >= sched.checkpoint_minutes * 60.0:
                 if self._save("latest", events):
@@ -604,8 +624,9 @@ class Trainer:
                     events.append(f"Could not write stats.jsonl: {exc.strerror or exc}.")
             for event in events:
                 self.folder.log(event)
-        elif quality is not None and (self.best_quality is None or quality.swd < self.best_quality):
+        elif quality is not None and verdict is not None and verdict.best:
             self.best_quality = quality.swd
+            self.best_reason = verdict.reason()
 
         clock.last_tick = time.perf_counter()
         clock.steps_at_tick = self.step_count
@@ -629,6 +650,7 @@ class Trainer:
             state=state,
             quality=quality,
             best_quality=self.best_quality,
+            best_reason=self.best_reason if quality is not None else None,
             sample_grid=grid,
             sample_step=self.step_count if grid is not None else None,
             ema_generator=ema_copy,
@@ -675,8 +697,12 @@ class Trainer:
             return 1.0
         return float(mean_pairwise_distance(samples) / self._real_spread)
 
-    def _measure_quality(self) -> QualityFigure | None:
-        """Sliced Wasserstein distance between real images and EMA samples (rank 0 only)."""
+    def _measure_quality(self) -> tuple[QualityFigure, Verdict] | None:
+        """Sliced Wasserstein distance between real images and EMA samples (rank 0 only).
+
+        Two sets of samples, from fixed latents of their own: the figure is their mean, and
+        their difference tells the tracker how noisy the figure is (quality.py).
+        """
         if not self.dist.is_main:
             return None
         n = min(self.config.schedule.metric_images, max(len(self.bank), 16))
@@ -687,11 +713,20 @@ class Trainer:
             # Normalised by the real set's statistics (not per set as in the paper): per-set
             # normalisation is blind to colour shifts, which an artist notices first.
             self._metric = SlicedWasserstein(images[idx], seed=self.config.train.seed, normalize="real")
-        seeds = [self.config.train.seed * 100_003 + METRIC_SEED_OFFSET + i for i in range(n)]
-        fakes = render(self.ema_generator(), z_batch_from_seeds(seeds, self.G.z_dim))
-        figure = self._metric(fakes)
+        figures = []
+        for offset in (METRIC_SEED_OFFSET, METRIC_SEED_OFFSET + NOISE_SET_OFFSET):
+            seeds = [self.config.train.seed * 100_003 + offset + i for i in range(n)]
+            fakes = render(self.ema_generator(), z_batch_from_seeds(seeds, self.G.z_dim))
+            figures.append(self._metric(fakes))
+        first, second = figures
+        figure = QualityFigure(
+            swd=(first.swd + second.swd) / 2,
+            per_level=tuple((a + b) / 2 for a, b in zip(first.per_level, second.per_level)),
+            images=first.images + second.images,
+        )
+        verdict = self.quality.judge(self.step_count, first.swd, second.swd)
         self.quality_history.append((self.step_count, figure.swd))
-        return figure
+        return figure, verdict
 
     # ------------------------------------------------------------------ NaN rollback
     def _rollback(self, events: list[str]) -> str:
@@ -712,10 +747,12 @@ class Trainer:
         # keep ours, so that a second rollback halves again and the count reaches the limit;
         # best.pt, saved since, stays on disk: keep its figure too, or a worse model replaces it.
         rollbacks, lr_scale, best_quality = self.rollbacks, self.lr_scale, self.best_quality
+        measured = self.quality.state_dict()
         self._load_state(self._good_state, restore_rng=False)
         self.rollbacks = rollbacks
         self.lr_scale = lr_scale * 0.5
         self.best_quality = best_quality
+        self.quality.load_state_dict(measured)
         self._apply_lr_scale()
         message = (
             f"The losses became invalid (NaN) near step {bad_step}: went back to step {self.step_count} "
@@ -757,6 +794,7 @@ class Trainer:
             "lr_scale": self.lr_scale,
             "rollbacks": self.rollbacks,
             "best_quality": self.best_quality,
+            "quality": self.quality.state_dict(),
             "G": cpu(self.G.state_dict()),
             "D": cpu(self.D.state_dict()),
             "G_ema": cpu(self.ema_generator().state_dict()),
@@ -806,6 +844,8 @@ class Trainer:
         self.lr_scale = float(state.get("lr_scale", 1.0))
         self.rollbacks = int(state.get("rollbacks", 0))
         self.best_quality = state.get("best_quality")
+        if isinstance(state.get("quality"), dict):
+            self.quality.load_state_dict(state["quality"])
         self._apply_lr_scale()
         if restore_rng:
             rng = state.get("rng") or {}
@@ -891,12 +931,14 @@ class Trainer:
         one to beat, or a worse model would replace it after the resume."""
         assert self.folder is not None
         try:
-            figure = load_checkpoint(self.folder.checkpoint_path("best")).get("best_quality")
+            best = load_checkpoint(self.folder.checkpoint_path("best"))
         except CheckpointError:  # none yet, or unreadable: latest's own figure stands
             return
+        figure = best.get("best_quality")
         if isinstance(figure, (int, float)) and math.isfinite(figure):
             if self.best_quality is None or figure < self.best_quality:
                 self.best_quality = float(figure)
+            self.quality.remember_lowest(float(figure), int(best["step"]))
 
     def _older_checkpoint_instead(self, latest: Path, damage: CheckpointError) -> tuple[dict[str, Any], str]:
         """The newest readable checkpoint of this run, for a latest.pt that cannot be read.

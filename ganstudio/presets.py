@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import ConfigError, RunConfig
+from .config import ConfigError, RunConfig, parse_policy
 
 
 @dataclass(frozen=True)
@@ -156,12 +156,19 @@ def apply_preset(config: RunConfig, key: str, *, n_images: int, set_resolution: 
         out.augment.policy = "translation"
     else:
         out.augment.policy = ""
+    if out.data.color == "gray":
+        out.augment.policy = without_color(out.augment.policy)  # nothing to jitter in one channel
     if out.augment.policy:
         out.augment.probability = 1.0
         out.augment.adaptive = False
     out.loss.joint_batch = joint_batch_suits(out)
     out.loss.joint_g_step = "running"
     return out.validate()
+
+
+def without_color(policy: str) -> str:
+    """An augmentation policy less its colour jitter (for grayscale sets)."""
+    return ",".join(op for op in parse_policy(policy) if op != "color")
 
 
 def joint_batch_suits(config: RunConfig) -> bool:

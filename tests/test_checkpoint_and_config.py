@@ -91,10 +91,18 @@ def test_resolve_checkpoint_path_in_a_run_folder(tmp_path):
 def test_generator_with_mismatched_shapes_is_a_clear_error(tmp_path):
     cfg = RunConfig()
     cfg.data.resolution = 16
+    cfg.data.color = "rgb"  # decided, as a trainer writes it
     cfg.model.width = 8
     save_checkpoint(tmp_path / "bad.pt", {"config": cfg.to_dict(), "step": 3, "G_ema": {"net.0.weight": torch.zeros(1)}})
     with pytest.raises(CheckpointError, match="does not match"):
         load_generator(tmp_path / "bad.pt")
+
+
+def test_a_checkpoint_whose_colour_was_never_decided_is_a_clear_error(tmp_path):
+    cfg = RunConfig()  # colour "auto": no trainer writes that, but a hand-made file may
+    save_checkpoint(tmp_path / "odd.pt", {"config": cfg.to_dict(), "step": 3, "G_ema": {}})
+    with pytest.raises(CheckpointError, match="colour setting is still 'auto'"):
+        load_generator(tmp_path / "odd.pt")
 
 
 def test_fingerprint_changes_with_any_weight():

@@ -11,7 +11,7 @@ import logging
 import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
@@ -19,6 +19,7 @@ import numpy as np
 from . import cache, demo, scan
 from .decode import DecodeOptions, decode_with_options
 from .errors import DataCancelled, DataError, FileUnavailable, SkippedFile
+from .traits import SetTraits, analyse
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class ImageSet:
     skipped: list[SkippedFile]
     source: str
     from_cache: bool
+    traits: SetTraits | None = None  # gray or not, handed or not (data/traits.py)
 
     @property
     def count(self) -> int:
@@ -60,12 +62,24 @@ def load_images(spec: str, *, resolution: int, fit: str = "crop", color: str = "
     DataCancelled if cancel() returned True. progress(done, total) and cancel()
     are only ever called from the calling thread.
     """
-    opts = DecodeOptions.create(resolution, fit, color, background)
+    # "auto" decodes colour: plan.decide_data turns an all-gray set into one channel afterwards.
+    opts = DecodeOptions.create(resolution, fit, "rgb" if color == "auto" else color, background)
     cache_path = cache.resolve_cache_dir(cache_dir)
     source = scan.resolve(spec, cancel)
     if isinstance(source, scan.DemoSource):
-        return _load_demo(source, opts, cache_path, progress, cancel)
-    return _load_files(source, opts, cache_path, progress, cancel)
+        loaded = _load_demo(source, opts, cache_path, progress, cancel)
+    else:
+        loaded = _load_files(source, opts, cache_path, progress, cancel)
+    return _with_traits(loaded, color)
+
+
+def _with_traits(loaded: ImageSet, color: str) -> ImageSet:
+    """Measure what the set is (gray? handed?); with color "auto", an all-gray set becomes one channel."""
+    traits = analyse(loaded.images)
+    images = loaded.images
+    if color == "auto" and traits.grayscale and images.shape[-1] == 3:
+        images = to_gray(images)
+    return replace(loaded, images=images, traits=traits)
 
 
 def _load_demo(source: scan.DemoSource, opts: DecodeOptions, cache_path: str | None,

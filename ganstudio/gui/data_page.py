@@ -14,7 +14,7 @@ import os
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
+    QComboBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
     QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QProgressBar,
     QPushButton, QScrollArea, QSizePolicy, QSlider, QStackedWidget, QToolButton, QTreeWidget,
     QTreeWidgetItem, QVBoxLayout, QWidget,
@@ -184,20 +184,28 @@ class DataPage(QWidget):
                                  [("Crop to a square", "crop"), ("Fit whole image (pad)", "pad")])
         self.crop_combo.currentIndexChanged.connect(lambda: self._write_choice(fit=self.crop_combo.currentData()))
         self.color_combo = _combo("colorCombo", "Colour",
-                                  "Learn colour images, or grayscale ones (quicker to learn).",
-                                  [("Colour", "rgb"), ("Grayscale", "gray")])
+                                  "Learn colour images, or grayscale ones (quicker to learn). Automatic "
+                                  "picks grayscale when every image is grayscale.",
+                                  [("Automatic", "auto"), ("Colour", "rgb"), ("Grayscale", "gray")])
         self.color_combo.currentIndexChanged.connect(lambda: self._write_choice(color=self.color_combo.currentData()))
+        self.mirror_combo = _combo("mirrorCombo", "Mirrored copies",
+                                   "Also show the GAN each image flipped left to right: doubles the set "
+                                   "where the subject has no handedness. Automatic leaves it off for "
+                                   "lettering, logos and anything one-sided, measured on your images.",
+                                   [("Automatic", "auto"), ("Always", "on"), ("Never", "off")])
+        self.mirror_combo.currentIndexChanged.connect(lambda: self._write_choice(mirror=self.mirror_combo.currentData()))
         form.addRow("Size", self.resolution_combo)
         form.addRow("Shape", self.crop_combo)
         form.addRow("Colour", self.color_combo)
-
-        self.flip_check = QCheckBox("Use mirrored copies too")
-        self.flip_check.setObjectName("flipCheck")
-        self.flip_check.setAccessibleName("Horizontal flip")
-        self.flip_check.setToolTip("Also show the GAN each image flipped left to right: doubles a "
-                                   "small set. Leave off for lettering or anything one-sided.")
-        self.flip_check.toggled.connect(lambda on: self._write_choice(flip=bool(on)))
-        form.addRow(self.flip_check)
+        self.color_decision = _caption("")
+        self.color_decision.setObjectName("colorDecision")
+        self.color_decision.setWordWrap(True)
+        form.addRow(self.color_decision)
+        form.addRow("Mirror", self.mirror_combo)
+        self.mirror_decision = _caption("")
+        self.mirror_decision.setObjectName("mirrorDecision")
+        self.mirror_decision.setWordWrap(True)
+        form.addRow(self.mirror_decision)
 
         self.flip_note = QWidget()
         note = QVBoxLayout(self.flip_note)
@@ -421,14 +429,13 @@ class DataPage(QWidget):
             if not (self.path_edit.hasFocus() and self.path_edit.isModified()):
                 self.path_edit.setText(c.source)
             for combo, value in ((self.resolution_combo, c.resolution), (self.crop_combo, c.fit),
-                                 (self.color_combo, c.color)):
+                                 (self.color_combo, c.color), (self.mirror_combo, c.mirror)):
                 i = combo.findData(value)
                 if i >= 0:
                     combo.setCurrentIndex(i)
-            self.flip_check.setChecked(c.flip)
         finally:
             self._syncing = False
-        self.flip_note.setVisible(c.flip)
+        self._show_decisions()
         demo = c.source.split(":")[1].strip().lower() if c.source.lower().startswith("demo:") else ""
         for name, button in self.demo_buttons.items():
             button.setChecked(name == demo)
@@ -479,8 +486,21 @@ class DataPage(QWidget):
         self.zoom_label.setVisible(has)
         self.zoom_slider.setVisible(has)
         self.flip_caption.setText("↔  Each image is also used mirrored" + (":" if has else "."))
+        self._show_decisions()
         self._show_skipped(images.skipped if images is not None else [])
         self._show_error(state.error)
+
+    def _show_decisions(self) -> None:
+        """What "Automatic" came to for these images, and why; the mirror preview when mirroring."""
+        decided = self.state.decided_choice()
+        self.flip_note.setVisible(decided.mirror == "on")
+        for label, value, why, names in (
+            (self.color_decision, decided.color, decided.color_why, {"gray": "Grayscale", "rgb": "Colour"}),
+            (self.mirror_decision, decided.mirror, decided.mirror_why, {"on": "Mirrored copies on", "off": "Mirrored copies off"}),
+        ):
+            shown = value != "auto" and bool(why)  # only an automatic choice needs explaining
+            label.setText(f"→ {names.get(value, value)}: {why}." if shown else "")
+            label.setVisible(shown)
 
     def _show_hint(self) -> None:
         busy = self.state.scanning and self.state.images is None

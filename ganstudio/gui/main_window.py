@@ -235,12 +235,11 @@ class MainWindow(QMainWindow):
             value = self.settings.value(key, fallback)
             return value.strip().lower() if isinstance(value, str) else value
 
-        flip = text("data/flip", "true")
         values = {
             "resolution": _int_or_none(self.settings.value("data/resolution", default.resolution)),
             "fit": text("data/fit", default.fit),
             "color": text("data/color", default.color),
-            "flip": {"true": True, "false": False, True: True, False: False}.get(flip),
+            "mirror": text("data/mirror", _mirror_from_old_flip(text("data/flip", None), default.mirror)),
         }
         for name, value in values.items():
             if value is None:
@@ -262,7 +261,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("data/resolution", choice.resolution)
         self.settings.setValue("data/fit", choice.fit)
         self.settings.setValue("data/color", choice.color)
-        self.settings.setValue("data/flip", "true" if choice.flip else "false")
+        self.settings.setValue("data/mirror", choice.mirror)
         for key, value in self.train_page.save_settings().items():
             self.settings.setValue(f"train/{key}", value)
         self.settings.sync()
@@ -750,6 +749,11 @@ class MainWindow(QMainWindow):
             worker.wait(timeout_ms)
         if self.probe.isRunning():
             self.probe.wait(timeout_ms)
+
+
+def _mirror_from_old_flip(flip, default: str) -> str:
+    """Settings saved before mirroring had an automatic choice kept a checkbox: honour an 'off'."""
+    return "off" if flip in ("false", False) else default
 
 
 def _int_or_none(value):

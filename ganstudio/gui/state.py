@@ -11,6 +11,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from ..config import DataConfig, RunConfig
+from ..plan import decide_data
 
 
 class DataState(QObject):
@@ -27,6 +28,14 @@ class DataState(QObject):
         self.images = None  # ganstudio.data.ImageSet once scanned
         self.error: str | None = None
         self.scanning = False
+
+    def decided_choice(self) -> DataConfig:
+        """The choice with colour and mirroring settled by the scanned images (plan.decide_data);
+        the choice as it is while no images are ready."""
+        if self.images is None or self.choice.decided:
+            return self.choice
+        decided, _ = decide_data(self.choice, self.images.images, traits=self.images.traits)
+        return decided
 
     def set_choice(self, choice: DataConfig) -> None:
         if choice == self.choice:

@@ -381,7 +381,7 @@ class TrainPage(QWidget):
         if key is None:
             return
         base = RunConfig()
-        base.data = _copy_data(self.data.choice)  # the batch depends on the resolution
+        base.data = _copy_data(self.data.decided_choice())  # the batch depends on the resolution
         cfg = apply_preset(base, key, n_images=self._n_images() or 1000)
         self.preset_summary.setText(PRESETS[key].summary)
         keep = self._explicit  # what the artist set themselves
@@ -410,7 +410,7 @@ class TrainPage(QWidget):
         """The run the user asked for: data choice + preset + their advanced edits."""
         key = self.preset_combo.currentData()
         base = RunConfig()
-        base.data = _copy_data(self.data.choice)
+        base.data = _copy_data(self.data.decided_choice())
         cfg = apply_preset(base, key, n_images=self._n_images() or 1000)
         cfg.model.arch = self.arch_combo.currentData()
         cfg.loss.kind = self.loss_combo.currentData()
@@ -432,7 +432,6 @@ class TrainPage(QWidget):
         cfg.train.minutes = 0.0 if steps else float(self.minutes_spin.value())
         cfg.schedule.tick_seconds = 0.25  # a few reports a second: lively curves, cheap signals
         cfg.schedule.sample_seconds = 5.0
-        cfg.schedule.metric_seconds = 90.0
         return cfg.validate()
 
     def load_settings(self, raw: dict) -> None:

@@ -136,7 +136,7 @@ class EngineSide:
     ):
         cfg = RunConfig()
         cfg.data.resolution = images.shape[1]
-        cfg.data.flip = False
+        cfg.data.mirror = "off"
         cfg.model.arch, cfg.model.width, cfg.model.z_dim = model.arch, model.width, model.z_dim
         cfg.loss.kind = "ns"
         cfg.train.batch = batch

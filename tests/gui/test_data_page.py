@@ -102,14 +102,14 @@ def test_other_options_write_the_choice(wired):
     page.crop_combo.setCurrentIndex(page.crop_combo.findData("pad"))
     page.color_combo.setCurrentIndex(page.color_combo.findData("gray"))
     assert (state.choice.fit, state.choice.color) == ("pad", "gray")
-    state.set_choice(DataConfig(source="demo:shapes", resolution=128, fit="crop", color="rgb", flip=False))
+    state.set_choice(DataConfig(source="demo:shapes", resolution=128, fit="crop", color="rgb", mirror="off"))
     assert page.resolution_combo.currentData() == 128  # the page follows the state
-    assert page.crop_combo.currentData() == "crop" and not page.flip_check.isChecked()
+    assert page.crop_combo.currentData() == "crop" and page.mirror_combo.currentData() == "off"
 
 
 def test_use_choice_sets_everything(wired):
     state, _, page = wired
-    choice = DataConfig(source="demo:landscapes", resolution=64, fit="pad", color="gray", flip=False)
+    choice = DataConfig(source="demo:landscapes", resolution=64, fit="pad", color="gray", mirror="off")
     page.use_choice(choice)
     assert state.choice == choice
     assert page.path_edit.text() == "demo:landscapes" and page.color_combo.currentData() == "gray"
@@ -122,10 +122,10 @@ def test_flip_shows_mirrored_copies_without_rescanning(qtbot, wired):
     qtbot.waitUntil(lambda: landed(state), timeout=10_000)
     starts = []
     state.scanStarted.connect(lambda: starts.append(1))
-    page.flip_check.setChecked(False)
-    assert state.choice.flip is False and not page.flip_note.isVisible()
-    page.flip_check.setChecked(True)
-    assert state.choice.flip is True and page.flip_note.isVisible()
+    page.mirror_combo.setCurrentIndex(page.mirror_combo.findData("off"))
+    assert state.choice.mirror == "off" and not page.flip_note.isVisible()
+    page.mirror_combo.setCurrentIndex(page.mirror_combo.findData("on"))
+    assert state.choice.mirror == "on" and page.flip_note.isVisible()
     assert page.flip_preview.pairs_shown == 3 and not page.flip_preview.pixmap().isNull()
     qtbot.wait(80)
     assert starts == []
@@ -292,3 +292,23 @@ def test_a_file_name_that_is_not_utf8_is_shown_recognisably(qtbot, tmp_path, wir
     page.use_source(str(folder))
     qtbot.waitUntil(lambda: landed(state), timeout=10_000)
     assert state.error and "caf\ufffd.png: not an image" in page.error_label.text()
+
+
+def test_automatic_colour_and_mirroring_say_what_they_chose_and_why(qtbot, tmp_path, wired):
+    from test_data_traits import arrows
+
+    state, _, page = wired
+    folder = tmp_path / "arrows"
+    folder.mkdir()
+    for i, image in enumerate(arrows(60)):
+        Image.fromarray(image).save(folder / f"{i:02d}.png")  # gray drawings kept as RGB files
+    page.use_source(str(folder))
+    qtbot.waitUntil(lambda: landed(state) and state.images.count == 60, timeout=20_000)
+    assert page.color_combo.currentData() == "auto" and page.mirror_combo.currentData() == "auto"
+    assert state.images.images.shape[-1] == 1  # trained as one channel
+    assert page.color_decision.text().startswith("→ Grayscale: every image is grayscale")
+    assert page.mirror_decision.text().startswith("→ Mirrored copies off: a mirrored image can be told")
+    assert not page.flip_note.isVisible()  # no mirrored preview for a set that is not mirrored
+    assert "in grayscale" in page.count_label.text()
+    page.mirror_combo.setCurrentIndex(page.mirror_combo.findData("on"))  # the artist overrides
+    assert state.decided_choice().mirror == "on" and not page.mirror_decision.isVisible()

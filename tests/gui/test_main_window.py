@@ -738,12 +738,12 @@ def test_one_nonsense_data_setting_keeps_the_artists_folder_and_says_what_was_re
         Image.new("RGB", (40, 40), (i * 60, 10, 10)).save(folder / f"{i}.png")
     win = _window_from_settings(
         qtbot, tmp_path, monkeypatch,
-        f"[data]\nsource={folder}\nresolution=33\nfit=pad\ncolor=gray\nflip=false\n",
+        f"[data]\nsource={folder}\nresolution=33\nfit=pad\ncolor=gray\nflip=false\n",  # flip: settings of earlier versions
     )
     try:
         choice = win.data_state.choice
         assert choice.source == str(folder)  # the folder is not swapped for a demo set
-        assert (choice.resolution, choice.fit, choice.color, choice.flip) == (32, "pad", "gray", False)
+        assert (choice.resolution, choice.fit, choice.color, choice.mirror) == (32, "pad", "gray", "off")
         assert "resolution" in win.statusBar().currentMessage().lower()
     finally:
         win.shutdown()

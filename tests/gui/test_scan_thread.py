@@ -126,11 +126,11 @@ def test_quick_changes_start_one_scan(qtbot, tmp_path, state):
 
 def test_flip_alone_does_not_rescan_but_rescan_does(qtbot, tmp_path, state, controller):
     folder = str(write_folder(tmp_path / "f", good=2, broken=False))
-    state.set_choice(DataConfig(source=folder, resolution=16, flip=False))
+    state.set_choice(DataConfig(source=folder, resolution=16, mirror="off"))
     wait_landed(qtbot, state)
     starts = []
     state.scanStarted.connect(lambda: starts.append(1))
-    state.set_choice(DataConfig(source=folder, resolution=16, flip=True))
+    state.set_choice(DataConfig(source=folder, resolution=16, mirror="on"))
     qtbot.wait(100)
     assert starts == [] and not controller.is_pending()
     write_folder(tmp_path / "f", good=4, broken=False)  # the artist added images
