@@ -127,6 +127,7 @@ class LoadedGenerator:
     step: int
     path: Path
     fingerprint: str
+    why: str = ""  # for a run's best.pt: why its generator is the one pictures come from
 
 
 def load_generator(target: str | Path, prefer: str = "latest") -> LoadedGenerator:

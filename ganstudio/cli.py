@@ -108,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--config", help="a config.json with every setting (as written into run folders)")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     train.add_argument(
+        "--init-from", metavar="RUN_DIR|CHECKPOINT",
+        help="start the new run from this model's weights instead of from scratch (a small set "
+        "learns in minutes); its size, colour and network shape carry over",
+    )
+    train.add_argument(
         "--colour", "--color", dest="colour", choices=("auto", "rgb", "gray"),
         help="train in colour or grayscale (default auto: grayscale when every image is)",
     )
@@ -118,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
         "subjects whose mirror image looks wrong, measured on your images)",
     )
     train.add_argument("--fit", choices=("crop", "pad"), help="make images square by centre-cropping or padding")
+    train.add_argument(
+        "--loss", choices=("ns", "hinge", "lsgan", "wgan-gp", "rpgan"),
+        help="the objective instead of the preset's (rpgan: R3GAN's relativistic pairing with R1 and R2 penalties)",
+    )
+    train.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
+        help="any setting of config.json after the preset, e.g. --set train.lr_g=0.0003 (repeatable)",
+    )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
     gen = sub.add_parser(
@@ -221,14 +234,16 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
     from .distributed import init_distributed, shutdown_distributed
     from .engine import Trainer
     from .plan import decide_data, describe_color, describe_mirror
-    from .presets import apply_preset, choose_preset, get_preset
+    from .presets import apply_preset, choose_preset, get_preset, with_loss
     from .runfolder import RunFolder
+    from .warm_start import adopt, load_starting_point
 
     run = RunFolder(out)
+    start = None  # a model to start from (--init-from)
     start_over = False  # a run that was stopped before its first checkpoint: nothing to continue or to lose
     if args.resume:
         if (args.config or args.preset or args.resolution or args.gray or args.colour or args.mirror or args.fit
-                or args.batch or args.seed is not None):
+                or args.batch or args.seed is not None or args.loss or args.overrides or args.init_from):
             raise UserError("--resume continues a run with its own settings; only --steps, --minutes, --device and --data may change.")
         if run.exists():
             config = run.read_config()
@@ -287,6 +302,9 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
                 config.data.resolution = args.resolution
             elif use_preset and not args.config:
                 config.data.resolution = get_preset(preset_key).resolution if device.type != "cpu" else 32
+            if args.init_from:
+                start = load_starting_point(args.init_from)
+                config = adopt(config, start, resolution_chosen=bool(args.resolution))
         config.validate()
 
         images = _load_data(config, ctx, quiet=args.quiet, load_images=load_images)
@@ -301,6 +319,11 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
                 config.train.batch = args.batch
             if args.seed is not None:
                 config.train.seed = args.seed
+            if start is not None:
+                config = adopt(config, start, resolution_chosen=True)  # the preset must not reshape the network
+            if args.loss:
+                config = with_loss(config, args.loss)
+            config = _with_overrides(config, args.overrides)
             config.validate()
 
         if ctx.is_main and not args.quiet:
@@ -315,7 +338,9 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
                 if len(images.skipped) > 20:
                     _say(f"  ... and {len(images.skipped) - 20} more")
         resume = args.resume and not start_over
-        trainer = Trainer(config, images.images, out, device=device, dist=ctx, resume=resume, skipped=images.skipped)
+        trainer = Trainer(
+            config, images.images, out, device=device, dist=ctx, resume=resume, skipped=images.skipped, start=start
+        )
         if ctx.is_main and not args.quiet:
             c = trainer.config
             _say(
@@ -324,6 +349,9 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
             )
             if resume:
                 _say(f"Resuming at step {trainer.step_count}.")
+            elif c.train.init_from:
+                frozen = f", the discriminator's first {c.train.freeze_d_layers} layer(s) frozen" if c.train.freeze_d_layers else ""
+                _say(f"Starting from {c.train.init_from}{frozen}.")
         if ctx.is_main and images.skipped:
             for item in images.skipped:
                 trainer.folder.log(f"Skipped {item.path}: {item.reason}")
@@ -333,6 +361,28 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
     finally:
         if ctx.enabled:
             shutdown_distributed(ctx, clean=clean_exit)
+
+
+def _with_overrides(config, overrides: list[str]):
+    """--set section.key=value, each checked like a line of config.json."""
+    from .config import RunConfig
+
+    if not overrides:
+        return config
+    raw = config.to_dict()
+    for item in overrides:
+        name, sep, text = item.partition("=")
+        section, dot, key = name.strip().partition(".")
+        if not sep or not dot or not key:
+            raise UserError(f"--set takes SECTION.KEY=VALUE, e.g. train.lr_g=0.0003 (got '{item}').")
+        if section not in raw or not isinstance(raw[section], dict) or key not in raw[section]:
+            raise UserError(f"--set {name}: there is no such setting (see a run's config.json for the names).")
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            value = text  # plain words, e.g. --set loss.kind=hinge
+        raw[section][key] = value
+    return RunConfig.from_dict(raw)
 
 
 def _load_data(config, ctx, *, quiet: bool, load_images):
@@ -608,7 +658,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from .checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
     from .config import RunConfig
     from .plan import describe_color, describe_mirror
-    from .runfolder import RunFolder
+    from .runfolder import RunFolder, chosen_generator
 
     target = Path(args.target)
     summary: dict = {"path": str(target)}
@@ -653,11 +703,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     summary["preset"] = config.preset
     summary["model"] = f"{config.model.arch}, width {config.model.width}, latent size {config.model.z_dim}"
     summary["loss"] = config.loss.kind
+    if config.train.init_from:
+        summary["init_from"] = config.train.init_from
     summary["batch"] = config.train.batch
     if quality:
         best_step, best_value = min(quality, key=lambda q: q[1])
         summary["quality"] = {"metric": "sliced Wasserstein distance (x1e3, lower is better)", "best": best_value, "best_step": best_step, "latest": quality[-1][1]}
-        chosen = _chosen_generator(stats)
+        chosen = chosen_generator(stats)
         if chosen is not None:
             summary["pictures_from"] = chosen
     summary["config"] = config.to_dict()
@@ -672,6 +724,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         ("preset", "Preset"),
         ("model", "Model"),
         ("loss", "Loss"),
+        ("init_from", "Started from"),
         ("batch", "Batch"),
         ("step", "Step"),
         ("images_seen", "Images seen"),
@@ -700,24 +753,6 @@ def _cmd_info(args: argparse.Namespace) -> int:
         lines.append(f"  {'Sample grids:':<24}{summary['samples']}")
     print("\n".join(lines))
     return 0
-
-
-def _chosen_generator(stats: list[dict]) -> dict | None:
-    """Which measured generator `generate` and the explorer use (best.pt), and why, from
-    the run's stats: the last measurement judged best, with the last measurement's reason."""
-    measured = [r for r in stats if isinstance(r.get("swd"), (int, float)) and isinstance(r.get("best"), bool)]
-    if not measured:
-        return None  # a run from before the noise-aware choice: best is simply the lowest
-    chosen = next((r for r in reversed(measured) if r["best"]), None)
-    if chosen is None:
-        return None
-    reason = measured[-1].get("best_reason")
-    return {
-        "checkpoint": "best.pt",
-        "step": int(chosen["step"]),
-        "swd": float(chosen["swd"]),
-        "reason": reason if isinstance(reason, str) else "",
-    }
 
 
 def _say(text: str) -> None:

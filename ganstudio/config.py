@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 ARCHITECTURES = ("dcgan", "resnet")
-LOSSES = ("ns", "hinge", "lsgan", "wgan-gp")
+LOSSES = ("ns", "hinge", "lsgan", "wgan-gp", "rpgan")
 JOINT_G_STEPS = ("batch", "running")
 AUGMENT_OPS = ("color", "translation", "cutout")
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -63,12 +63,15 @@ class ModelConfig:
     arch: str = "dcgan"
     z_dim: int = 100  # size of the random vector the generator starts from
     width: int = 64  # base channel count; compute grows with its square
+    # Batch norm in the DCGAN discriminator. R3GAN's recipe has none: its gradient penalties
+    # are per image, and batch norm mixes the images of a batch.
+    d_batch_norm: bool = True
 
 
 @dataclass
 class LossConfig:
     kind: str = "ns"  # ns = the textbook non-saturating GAN loss
-    r1_gamma: float = 0.0  # R1 penalty weight on real images (0 = off)
+    r1_gamma: float = 0.0  # R1 penalty weight on real images (0 = off); with rpgan also R2's, on fakes
     r1_every: int = 16  # lazy regularisation: apply R1 every N steps, scaled up by N
     gp_weight: float = 10.0  # gradient-penalty weight for wgan-gp
     d_steps: int = 1  # discriminator updates per generator update
@@ -115,6 +118,8 @@ class TrainConfig:
     compile: bool = False
     device: str = "auto"
     threads: int = 0  # CPU threads for torch (0 = leave torch's default)
+    init_from: str = ""  # the model this run started from, in words ("" = trained from scratch; warm_start.py)
+    freeze_d_layers: int = 0  # the discriminator's first N layers keep their starting weights (FreezeD)
 
 
 @dataclass
@@ -231,6 +236,7 @@ class RunConfig:
         _choice("precision", t.precision, PRECISIONS)
         _choice("device", t.device, DEVICES)
         _int_range("threads", t.threads, 0, 4096)
+        _int_range("frozen discriminator layers", t.freeze_d_layers, 0, 100)
         _number_range("tick interval", s.tick_seconds, 0.0, 3600.0)
         _int_range("tick steps", s.tick_steps, 0, 10**9)
         _number_range("sample interval", s.sample_seconds, 0.0, 1e9)

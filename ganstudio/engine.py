@@ -43,6 +43,7 @@ from .losses import d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penal
 from .metrics import QualityFigure, SlicedWasserstein, mean_pairwise_distance
 from .models import build_discriminator, build_generator
 from .quality import QualityTracker, Verdict
+from .warm_start import StartingPoint, first_layers, load_into
 from .runfolder import RunFolder
 
 log = logging.getLogger("ganstudio.engine")
@@ -127,6 +128,7 @@ class Trainer:
         dist: DistContext | None = None,
         resume: bool = False,
         skipped: list | None = None,
+        start: StartingPoint | None = None,
     ) -> None:
         self.config = config.copy().validate()
         if not self.config.data.decided:
@@ -161,13 +163,19 @@ class Trainer:
         torch.manual_seed(cfg.train.seed)  # weight init is reproducible from the seed
         m = cfg.model
         self.G = build_generator(m.arch, resolution=cfg.data.resolution, channels=cfg.channels, z_dim=m.z_dim, width=m.width)
-        self.D = build_discriminator(m.arch, resolution=cfg.data.resolution, channels=cfg.channels, width=m.width)
+        self.D = build_discriminator(
+            m.arch, resolution=cfg.data.resolution, channels=cfg.channels, width=m.width, batch_norm=m.d_batch_norm
+        )
         self.G.to(self.device)
         self.D.to(self.device)
         if self.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
         self.G_ema = make_ema_copy(self.G)
+        if start is not None and not resume:
+            load_into(start, self.G, self.G_ema, self.D)  # a new run that starts from a model
+        # FreezeD: these keep their weights (their gradients are dropped before each D update).
+        self._frozen_d = first_layers(self.D, cfg.train.freeze_d_layers)
         t = cfg.train
         # Fused Adam: one pass over each weight instead of about six element-wise passes per
         # tensor; 5% of a Quick sketch step at 32 px on a 2-core CPU. MPS keeps the default.
@@ -216,7 +224,7 @@ class Trainer:
         self._good_state: dict[str, Any] | None = None
         self._stop = threading.Event()
         self._pause = threading.Event()
-        self._metric: SlicedWasserstein | None = None
+        self._metrics: list[SlicedWasserstein] = []  # two, each against its own real images
         self._real_spread: float | None = None
         self.skipped = list(skipped or [])
         if cfg.train.compile:
@@ -305,11 +313,14 @@ class Trainer:
             # Once per step that is due, on its first discriminator update: with d_steps > 1,
             # applying it on every update would make it d_steps times stronger than set.
             apply_r1 = cfg.loss.r1_gamma > 0 and self.step_count % cfg.loss.r1_every == 0 and d_step == 0
+            apply_r2 = apply_r1 and kind == "rpgan"  # R3GAN: the same zero-centred penalty on fakes
             with self._autocast():
                 real_in = self._augment(real)
                 fake_in = self._augment(fake)
                 if apply_r1:
                     real_in = real_in.detach().requires_grad_(True)
+                if apply_r2:
+                    fake_in = fake_in.detach().requires_grad_(True)
                 if cfg.loss.joint_batch:
                     # One batch: a batch-norm D then normalises reals and fakes on the same
                     # statistics, so a shift common to all fakes (paper a few grey levels too
@@ -327,10 +338,14 @@ class Trainer:
             if apply_r1:
                 # Lazy regularisation: every r1_every steps, weighted by r1_every (StyleGAN2).
                 loss_d = loss_d + (cfg.loss.r1_gamma / 2) * cfg.loss.r1_every * r1_penalty(real_logits, real_in)
+            if apply_r2:
+                loss_d = loss_d + (cfg.loss.r1_gamma / 2) * cfg.loss.r1_every * r1_penalty(fake_logits, fake_in)
             if self.adaptive is not None:
                 self.adaptive.accumulate(real_logits.detach())
             self.opt_d.zero_grad(set_to_none=True)
             self.scaler_d.scale(loss_d).backward()
+            for frozen in self._frozen_d:
+                frozen.grad = None  # Adam leaves a parameter without a gradient as it is
             self.scaler_d.step(self.opt_d)
             self.scaler_d.update()
 
@@ -351,7 +366,12 @@ class Trainer:
                 fake_logits_g = self.D_for_g(torch.cat([real_in.detach(), fake_in_g]))[len(real_in) :]
             else:
                 fake_logits_g = self.D_for_g(fake_in_g)
-            loss_g = g_loss(kind, fake_logits_g.float())
+            real_logits_g = None
+            if kind == "rpgan":
+                # Each fake is judged against a real image by the D of now (no gradient needed).
+                with torch.no_grad():
+                    real_logits_g = self.D_for_g(real_in.detach())
+            loss_g = g_loss(kind, fake_logits_g.float(), real_logits_g)
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler_g.scale(loss_g).backward()
         self.scaler_g.step(self.opt_g)
@@ -700,24 +720,26 @@ class Trainer:
     def _measure_quality(self) -> tuple[QualityFigure, Verdict] | None:
         """Sliced Wasserstein distance between real images and EMA samples (rank 0 only).
 
-        Two sets of samples, from fixed latents of their own: the figure is their mean, and
-        their difference tells the tracker how noisy the figure is (quality.py).
+        Two measurements, each of its own samples (fixed latents) against its own real images
+        and projections: the figure is their mean, and their difference, which holds both
+        kinds of sampling noise, tells the tracker how noisy the figure is (quality.py).
         """
         if not self.dist.is_main:
             return None
         n = min(self.config.schedule.metric_images, max(len(self.bank), 16))
-        if self._metric is None:
+        if not self._metrics:
             images = self.bank.all_images()
-            picker = np.random.default_rng(self.config.train.seed)  # own RNG: training's is untouched
-            idx = picker.choice(len(images), size=n, replace=len(images) < n)
-            # Normalised by the real set's statistics (not per set as in the paper): per-set
-            # normalisation is blind to colour shifts, which an artist notices first.
-            self._metric = SlicedWasserstein(images[idx], seed=self.config.train.seed, normalize="real")
+            for k in range(2):
+                picker = np.random.default_rng(self.config.train.seed + k)  # own RNG: training's is untouched
+                idx = picker.choice(len(images), size=n, replace=len(images) < n)
+                # Normalised by the real set's statistics (not per set as in the paper): per-set
+                # normalisation is blind to colour shifts, which an artist notices first.
+                self._metrics.append(SlicedWasserstein(images[idx], seed=self.config.train.seed + k, normalize="real"))
         figures = []
-        for offset in (METRIC_SEED_OFFSET, METRIC_SEED_OFFSET + NOISE_SET_OFFSET):
+        for metric, offset in zip(self._metrics, (METRIC_SEED_OFFSET, METRIC_SEED_OFFSET + NOISE_SET_OFFSET)):
             seeds = [self.config.train.seed * 100_003 + offset + i for i in range(n)]
             fakes = render(self.ema_generator(), z_batch_from_seeds(seeds, self.G.z_dim))
-            figures.append(self._metric(fakes))
+            figures.append(metric(fakes))
         first, second = figures
         figure = QualityFigure(
             swd=(first.swd + second.swd) / 2,
@@ -981,6 +1003,7 @@ class Trainer:
             f"{c.model.arch} at {c.data.resolution}px, width {c.model.width}, loss {c.loss.kind}, batch {c.train.batch}, "
             f"{self.precision.describe()} on {self.device.type}, {len(self.bank)} images"
             + (f", {self.dist.world_size} processes" if self.dist.enabled else "")
+            + (f", starting from {c.train.init_from}" if c.train.init_from else "")
         )
 
 

@@ -18,6 +18,11 @@ Objectives (d = discriminator loss, g = generator loss; r, f = real, fake logits
            D stops pushing once an image is classified with a margin of 1.
   lsgan    least squares (Mao et al. 2017), targets 1 for real and 0 for fake:
            d = ((r - 1)^2 + f^2) / 2,  g = (f - 1)^2 / 2.
+  rpgan    relativistic pairing (Jolicoeur-Martineau 2018; R3GAN, Huang et al. 2024): each
+           real image is paired with a fake one and D judges which of the two is real:
+           d = softplus(f - r),  g = softplus(r - f)  (r, f of the same pair).
+           R3GAN adds zero-centred gradient penalties on both sides, R1 on reals and R2
+           on fakes (`r1_penalty` on either), which the trainer applies with this loss.
   wgan-gp  Wasserstein critic (Arjovsky 2017; Gulrajani 2017):  d = f - r,  g = -f.
            Only meaningful with `gradient_penalty` added to d (weight 10 in the paper);
            the caller adds it, so that it can run it less often or skip it.
@@ -31,7 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-LOSSES = ("ns", "hinge", "lsgan", "wgan-gp")
+LOSSES = ("ns", "hinge", "lsgan", "wgan-gp", "rpgan")
 
 # One-line explanations for the settings panel.
 DESCRIPTIONS = {
@@ -40,6 +45,8 @@ DESCRIPTIONS = {
     "lsgan": "Least-squares loss. Smooth gradients; can help when training is jumpy.",
     "wgan-gp": "Wasserstein loss with gradient penalty. Very stable, but each step is "
     "about twice as slow.",
+    "rpgan": "Relativistic pairing with R1 and R2 penalties (R3GAN): each real image is "
+    "judged against a fake one. Best with a discriminator without batch norm.",
 }
 
 
@@ -59,13 +66,22 @@ def d_loss(kind: str, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         return F.relu(1.0 - r).mean() + F.relu(1.0 + f).mean()
     if kind == "lsgan":
         return 0.5 * (r - 1.0).square().mean() + 0.5 * f.square().mean()
+    if kind == "rpgan":
+        return F.softplus(f - r).mean()  # -log sigmoid(r - f), pair by pair
     return f.mean() - r.mean()  # wgan-gp (add gradient_penalty * 10)
 
 
-def g_loss(kind: str, fake_logits: Tensor) -> Tensor:
-    """Generator loss (to minimise): a scalar, averaged over the batch."""
+def g_loss(kind: str, fake_logits: Tensor, real_logits: Tensor | None = None) -> Tensor:
+    """Generator loss (to minimise): a scalar, averaged over the batch.
+
+    `real_logits` (D's judgement of as many real images, no gradient needed) only for rpgan.
+    """
     _check_kind(kind)
     f = fake_logits.float()
+    if kind == "rpgan":
+        if real_logits is None:
+            raise ValueError("The rpgan loss judges fakes against reals: pass real_logits.")
+        return F.softplus(real_logits.detach().float() - f).mean()
     if kind == "ns":
         # -log sigmoid(f): the "non-saturating" form. The minimax form log(1 - sigmoid(f))
         # has a vanishing gradient exactly when G is losing badly, early in training.

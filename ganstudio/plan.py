@@ -42,6 +42,15 @@ def decide_data(choice: DataConfig, images: np.ndarray, *, traits: SetTraits | N
     return decided, images
 
 
+def convert_channels(images: np.ndarray, color: str) -> np.ndarray:
+    """Images (N, H, W, 1 or 3) as the colour a run trains in: gray as one channel, rgb as three."""
+    if color == "gray" and images.shape[-1] == 3:
+        return to_gray(images)
+    if color == "rgb" and images.shape[-1] == 1:
+        return np.ascontiguousarray(np.repeat(images, 3, axis=-1))
+    return images
+
+
 def describe_color(data: DataConfig) -> str:
     """'gray (every image is grayscale, ...)' for `info` and the Data page."""
     name = {"gray": "grayscale", "rgb": "colour"}.get(data.color, data.color)

@@ -166,6 +166,22 @@ def apply_preset(config: RunConfig, key: str, *, n_images: int, set_resolution: 
     return out.validate()
 
 
+# R3GAN's penalty weight for our networks at 32-64 px, images in [-1, 1] (tests/bench/real_quality.py).
+RPGAN_GAMMA = 0.1
+
+
+def with_loss(config: RunConfig, kind: str) -> RunConfig:
+    """A copy of `config` with another loss, and what that loss needs around it: the R3GAN
+    recipe (rpgan) judges each image on its own, so its discriminator has no batch norm,
+    and it always has its R1 and R2 penalties; the other losses keep batch norm."""
+    out = config.copy()
+    out.loss.kind = kind
+    out.model.d_batch_norm = kind != "rpgan"
+    if kind == "rpgan" and out.loss.r1_gamma <= 0:
+        out.loss.r1_gamma = RPGAN_GAMMA
+    return out.validate()
+
+
 def without_color(policy: str) -> str:
     """An augmentation policy less its colour jitter (for grayscale sets)."""
     return ",".join(op for op in parse_policy(policy) if op != "color")

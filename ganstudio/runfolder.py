@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -240,6 +241,40 @@ class RunFolder:
 
     def has_checkpoint(self) -> bool:
         return bool(self.checkpoint_names())
+
+
+def default_runs_dir() -> Path:
+    """Where the app puts new runs: $GANSTUDIO_RUNS_DIR, else ~/GAN Studio/runs."""
+    env = os.environ.get("GANSTUDIO_RUNS_DIR")
+    return Path(env) if env else Path.home() / "GAN Studio" / "runs"
+
+
+def chosen_generator(stats: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Which measured generator `generate` and the explorer use (best.pt), and why, from
+    the run's stats: the last measurement judged best, with the last measurement's reason."""
+    measured = [r for r in stats if isinstance(r.get("swd"), (int, float)) and isinstance(r.get("best"), bool)]
+    if not measured:
+        return None  # a run from before the noise-aware choice: best is simply the lowest
+    chosen = next((r for r in reversed(measured) if r["best"]), None)
+    if chosen is None:
+        return None
+    reason = measured[-1].get("best_reason")
+    return {
+        "checkpoint": "best.pt",
+        "step": int(chosen["step"]),
+        "swd": float(chosen["swd"]),
+        "reason": reason if isinstance(reason, str) else "",
+    }
+
+
+def best_reason(checkpoint: Path, step: int) -> str:
+    """For a run's best.pt at `step`: "best.pt (SWD 41.20): the newest measurement ..."; else ""."""
+    if checkpoint.name != "best.pt" or checkpoint.parent.name != "checkpoints":
+        return ""
+    chosen = chosen_generator(list(iter_stats(checkpoint.parent.parent / "stats.jsonl")))
+    if chosen is None or chosen["step"] != step:
+        return ""
+    return f"best.pt (SWD {chosen['swd']:.2f}): {chosen['reason']}" if chosen["reason"] else "best.pt"
 
 
 def iter_stats(path: Path) -> Iterator[dict[str, Any]]:

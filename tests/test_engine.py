@@ -399,3 +399,21 @@ def test_r1_is_applied_once_per_due_step_whatever_the_discriminator_updates(tiny
     for _ in range(8):
         trainer.step()
     assert len(calls) == 4  # steps 0, 2, 4, 6
+
+
+def test_the_r3gan_recipe_trains_without_batch_norm_in_d_and_penalises_both_sides(tiny_images, tmp_path):
+    from ganstudio.presets import with_loss
+
+    config = with_loss(tiny_config(train__steps=6, loss__r1_every=2), "rpgan")
+    assert (config.loss.kind, config.model.d_batch_norm) == ("rpgan", False) and config.loss.r1_gamma > 0
+    trainer = Trainer(config, tiny_images, tmp_path / "run", device="cpu")
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in trainer.D.modules())
+    reports = list(trainer.run())
+    d = np.concatenate([r.d_loss for r in reports])
+    assert len(d) == 6 and np.isfinite(d).all()
+    # The penalties really are added: the same run with gamma 0 starts from the same weights and
+    # batch, and its first D loss (a penalty step) is lower by the penalties.
+    plain = with_loss(tiny_config(train__steps=6, loss__r1_every=2), "rpgan")
+    plain.loss.r1_gamma = 0.0
+    d_plain = np.concatenate([r.d_loss for r in Trainer(plain, tiny_images, tmp_path / "p", device="cpu").run()])
+    assert d_plain[0] < d[0]

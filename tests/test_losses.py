@@ -62,7 +62,7 @@ def test_gradients_point_the_right_way(kind):
     d_loss(kind, real, fake).backward()
     assert (real.grad < 0).all() and (fake.grad > 0).all()
     fake_g = _logits(0.1, 0.2, 0.05).requires_grad_(True)
-    g_loss(kind, fake_g).backward()
+    g_loss(kind, fake_g, _logits(0.1, 0.4, 0.3)).backward()
     assert (fake_g.grad < 0).all()
 
 
@@ -70,8 +70,18 @@ def test_gradients_point_the_right_way(kind):
 def test_scalar_float32_from_bf16_logits(kind):
     real = torch.randn(8).to(torch.bfloat16)
     fake = torch.randn(8).to(torch.bfloat16)
-    for loss in (d_loss(kind, real, fake), g_loss(kind, fake)):
+    for loss in (d_loss(kind, real, fake), g_loss(kind, fake, real)):
         assert loss.shape == () and loss.dtype == torch.float32 and torch.isfinite(loss)
+
+
+def test_rpgan_judges_each_fake_against_its_real_pair():
+    # Only the gap within a pair counts: shifting both by the same amount changes nothing.
+    real, fake = _logits(2.0, -1.0), _logits(0.0, -3.0)
+    assert d_loss("rpgan", real, fake).item() == pytest.approx(math.log1p(math.exp(-2.0)))
+    assert d_loss("rpgan", real + 5, fake + 5).item() == pytest.approx(d_loss("rpgan", real, fake).item())
+    assert g_loss("rpgan", fake, real).item() == pytest.approx(math.log1p(math.exp(2.0)))
+    with pytest.raises(ValueError, match="pass real_logits"):
+        g_loss("rpgan", fake)
 
 
 def test_unknown_kind_lists_choices():

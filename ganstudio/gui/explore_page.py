@@ -11,6 +11,7 @@ in an `ExportThread`.
 from __future__ import annotations
 
 import copy
+import html
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -464,6 +465,7 @@ class ExplorePage(QWidget):
         checkpoint: str | None = None,
         step: int = 0,
         live: bool = False,
+        why: str = "",
     ) -> None:
         """Show this generator (a detached CPU copy nobody trains). Keeps the current look
         when the latent size matches; finds its directions (fast: first layer only)."""
@@ -476,7 +478,8 @@ class ExplorePage(QWidget):
             directions = None  # an architecture without a readable first layer: no sliders
         same_space = self.model is not None and self.model.z_dim == z_dim
         self.generator = generator
-        self.info = {"fingerprint": fingerprint, "run": run, "checkpoint": checkpoint, "step": int(step), "live": bool(live)}
+        self.info = {"fingerprint": fingerprint, "run": run, "checkpoint": checkpoint, "step": int(step), "live": bool(live),
+                     "why": why}
         self.directions = directions
         if same_space:
             self.model.set_directions(directions)
@@ -831,6 +834,9 @@ class ExplorePage(QWidget):
             text = f"<b>{run}</b><br>step {info.get('step', 0):,}"
             if info.get("live"):
                 text += " · live from training" if self.follow_check.isChecked() else " · frozen"
+            elif info.get("why"):
+                # Which of the run's generators this is, and why (the 'best' one, chosen by quality).
+                text += f"<br><span style='color: #a8a8a8; font-size: small'>{html.escape(info['why'])}</span>"
         self.model_label.setText(text)
 
     def _on_follow(self, on: bool) -> None:

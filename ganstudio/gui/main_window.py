@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..bundled import bundled_model_path
+from ..runfolder import default_runs_dir
 from ..config import DataConfig, RunConfig
 from .data_page import DataPage
 from .explore_page import ExplorePage
@@ -49,12 +51,6 @@ STATE_WORDS = {
     "failed": "Stopped by an error",
     "viewing": "Viewing a run",
 }
-
-
-def default_runs_dir() -> Path:
-    """Where new runs go: $GANSTUDIO_RUNS_DIR, else ~/GAN Studio/runs."""
-    env = os.environ.get("GANSTUDIO_RUNS_DIR")
-    return Path(env) if env else Path.home() / "GAN Studio" / "runs"
 
 
 def _run_name(source: str) -> str:
@@ -342,7 +338,8 @@ class MainWindow(QMainWindow):
         self.training.config = config
         self.training.set_state("starting")
         thread = TrainingThread(
-            config, images.images, run_dir, resume=resume, threads=self.train_page.training_threads(), parent=self
+            config, images.images, run_dir, resume=resume, threads=self.train_page.training_threads(), parent=self,
+            start_from=None if resume else self.train_page.start_from(),
         )
         thread.started_training.connect(self._on_started)
         thread.report.connect(self._on_report)
@@ -596,6 +593,7 @@ class MainWindow(QMainWindow):
             checkpoint=str(loaded.path),
             step=loaded.step,
             live=False,
+            why=loaded.why,
         )
         self._generator_run = run_dir
         self._current_fingerprint = loaded.fingerprint
@@ -761,12 +759,6 @@ def _int_or_none(value):
         return int(value) if value is not None else None
     except (TypeError, ValueError):
         return None
-
-
-def bundled_model_path() -> Path | None:
-    """The small model that ships in resources/, so a new user can explore before training."""
-    path = Path(__file__).resolve().parents[2] / "resources" / "models" / "landscapes-32.pt"
-    return path if path.is_file() else None
 
 
 DIRECTION_NAMES_FILE = "direction-names.json"

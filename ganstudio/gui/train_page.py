@@ -7,12 +7,14 @@ the main window turns those into threads. It never starts training itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -28,14 +30,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..bundled import bundled_model_path
 from ..config import ARCHITECTURES, LOSSES, RunConfig
 from ..health import HealthMonitor, HealthWarning
-from ..presets import PRESETS, apply_preset, choose_preset, joint_batch_suits
+from ..presets import PRESETS, apply_preset, choose_preset, joint_batch_suits, with_loss
+from ..runfolder import default_runs_dir
 from ..threads import cpu_cores
 from ..wording import format_duration
 from .plots import TrainingPlots
 from .sample_view import SampleTimeline
 from .state import DataState, TrainingState
+
+CHOOSE_RUN = "choose"  # the Start-from entry that opens a folder dialog
 
 AUGMENT_CHOICES = [
     ("Automatic (by data-set size)", None),
@@ -145,6 +151,20 @@ class TrainPage(QWidget):
         form.addRow("Preset", self.preset_combo)
         form.addRow("", self.preset_summary)
         form.addRow("Data", self.data_summary)
+        self.start_from_combo = QComboBox()
+        self.start_from_combo.setObjectName("startFromCombo")
+        self.start_from_combo.setAccessibleName("Start from")
+        self.start_from_combo.setToolTip(
+            "Train a new model from scratch, or start from a model that already draws: a small set "
+            "(50-200 images) then learns in minutes. The size, colour and network come from that model."
+        )
+        self.start_from_combo.addItem("A new model", "")
+        bundled = bundled_model_path()
+        if bundled is not None:
+            self.start_from_combo.addItem("The bundled demo model (landscapes)", str(bundled))
+        self.start_from_combo.addItem("A run of mine…", CHOOSE_RUN)
+        self.start_from_combo.activated.connect(self._on_start_from)
+        form.addRow("Start from", self.start_from_combo)
         self.minutes_spin = QSpinBox()
         self.minutes_spin.setObjectName("minutesSpin")
         self.minutes_spin.setRange(0, 100_000)
@@ -255,7 +275,8 @@ class TrainPage(QWidget):
             self.arch_combo.addItem({"dcgan": "DCGAN (fast)", "resnet": "Residual + spectral norm (steadier)"}[arch], arch)
         add("Architecture", self.arch_combo, "DCGAN is fastest; the residual networks cope better with small, varied sets.", "archCombo")
         self.loss_combo = QComboBox()
-        names = {"ns": "Classic (non-saturating)", "hinge": "Hinge", "lsgan": "Least squares", "wgan-gp": "Wasserstein + gradient penalty"}
+        names = {"ns": "Classic (non-saturating)", "hinge": "Hinge", "lsgan": "Least squares", "wgan-gp": "Wasserstein + gradient penalty",
+                 "rpgan": "Relativistic + R1/R2 (R3GAN)"}
         for loss in LOSSES:
             self.loss_combo.addItem(names[loss], loss)
         add("Loss", self.loss_combo, "How the two networks score each other; Hinge suits the residual networks.", "lossCombo")
@@ -413,7 +434,8 @@ class TrainPage(QWidget):
         base.data = _copy_data(self.data.decided_choice())
         cfg = apply_preset(base, key, n_images=self._n_images() or 1000)
         cfg.model.arch = self.arch_combo.currentData()
-        cfg.loss.kind = self.loss_combo.currentData()
+        if self.loss_combo.currentData() != cfg.loss.kind:
+            cfg = with_loss(cfg, self.loss_combo.currentData())
         cfg.train.batch = self.batch_spin.value()
         cfg.train.lr_g = self.lr_g_spin.value()
         cfg.train.lr_d = self.lr_d_spin.value()
@@ -464,6 +486,30 @@ class TrainPage(QWidget):
         return self.threads_spin.value()
 
     # ------------------------------------------------------------------ actions
+    def start_from(self) -> str | None:
+        """The run folder or checkpoint a new run starts from; None for a new model."""
+        value = self.start_from_combo.currentData()
+        return value if value and value != CHOOSE_RUN else None
+
+    def use_start_from(self, path: str) -> None:
+        """Start new runs from this run folder or checkpoint (the combo lists it by name)."""
+        name = Path(path).name or path
+        index = self.start_from_combo.findData(path)
+        if index < 0:
+            index = self.start_from_combo.count() - 1  # before "A run of mine…"
+            self.start_from_combo.insertItem(index, f"Run “{name}”", path)
+            self.start_from_combo.setItemData(index, path, Qt.ToolTipRole)
+        self.start_from_combo.setCurrentIndex(index)
+
+    def _on_start_from(self, index: int) -> None:
+        if self.start_from_combo.itemData(index) != CHOOSE_RUN:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Start from which run?", str(default_runs_dir()))
+        if folder:
+            self.use_start_from(folder)
+        else:
+            self.start_from_combo.setCurrentIndex(0)
+
     def _on_start(self) -> None:
         self.startRequested.emit(self.build_config())
 

@@ -35,6 +35,7 @@ class TrainingThread(QThread):
         resume: bool = False,
         threads: int | None = None,
         parent=None,
+        start_from: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("TrainingThread")
@@ -43,6 +44,7 @@ class TrainingThread(QThread):
         self._run_dir = Path(run_dir)
         self._resume = resume
         self._threads = threads
+        self._start_from = start_from  # a run folder or checkpoint the new run starts from (warm_start.py)
         self._trainer = None
         self._lock = threading.Lock()  # guards _trainer and the pending requests below
         self._stop_requested = False
@@ -97,7 +99,17 @@ class TrainingThread(QThread):
                 # One trainer per run folder, the same lock `ganstudio train` takes: a run
                 # training in a terminal must not have its checkpoints overwritten from here.
                 folder_lock = RunFolder(self._run_dir).lock()
-                trainer = Trainer(self._config, self._images, self._run_dir, resume=self._resume)
+                config, images, start = self._config, self._images, None
+                if self._start_from:
+                    from ..plan import convert_channels
+                    from ..warm_start import adopt, load_starting_point
+
+                    start = load_starting_point(self._start_from)
+                    # The size is the Data page's (its images are decoded at it); a colour left on
+                    # automatic follows the model, one the artist picked must match it.
+                    config = adopt(config, start, resolution_chosen=True, color_chosen=not config.data.color_why)
+                    images = convert_channels(images, config.data.color)
+                trainer = Trainer(config, images, self._run_dir, resume=self._resume, start=start)
             except expected as exc:
                 self.failed.emit(str(exc) or type(exc).__name__)
                 return

@@ -65,12 +65,16 @@ class GeneratorLoader(QThread):
         self.prefer = prefer
 
     def run(self) -> None:
+        import dataclasses
+
         from ..checkpoint import CheckpointError, load_generator
+        from ..runfolder import best_reason
         from ..threads import leave_the_cores_to_training
 
         try:
             leave_the_cores_to_training()
-            self.loaded.emit(load_generator(self.target, prefer=self.prefer))
+            loaded = load_generator(self.target, prefer=self.prefer)
+            self.loaded.emit(dataclasses.replace(loaded, why=best_reason(loaded.path, loaded.step)))
         except CheckpointError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:

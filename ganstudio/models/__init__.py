@@ -46,9 +46,14 @@ def build_generator(arch: str, *, resolution: int, channels: int, z_dim: int, wi
     return generator_cls(resolution=resolution, channels=channels, z_dim=z_dim, width=width)
 
 
-def build_discriminator(arch: str, *, resolution: int, channels: int, width: int) -> nn.Module:
-    """An initialised discriminator: (N, channels, resolution, resolution) -> logits (N,)."""
+def build_discriminator(arch: str, *, resolution: int, channels: int, width: int, batch_norm: bool = True) -> nn.Module:
+    """An initialised discriminator: (N, channels, resolution, resolution) -> logits (N,).
+
+    `batch_norm=False` drops the DCGAN discriminator's batch norm (the residual one has none).
+    """
     _, discriminator_cls = _classes(arch)
+    if arch == "dcgan":
+        return discriminator_cls(resolution=resolution, channels=channels, width=width, batch_norm=batch_norm)
     return discriminator_cls(resolution=resolution, channels=channels, width=width)
 
 

@@ -153,7 +153,7 @@ class DCGANGenerator(nn.Module):
 class DCGANDiscriminator(nn.Module):
     """image (N, channels, R, R) -> one raw logit per image, shape (N,)."""
 
-    def __init__(self, resolution: int = 64, channels: int = 3, width: int = 64):
+    def __init__(self, resolution: int = 64, channels: int = 3, width: int = 64, batch_norm: bool = True):
         super().__init__()
         check_resolution(resolution)
         self.resolution = resolution
@@ -175,8 +175,9 @@ class DCGANDiscriminator(nn.Module):
             # stride-2, 4x4 conv, padding 1: halves the size exactly.
             out_ch = stage_channels(resolution, width, size // 2)
             layers += [
-                FastConv2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=False),
-                nn.BatchNorm2d(out_ch),
+                # Without batch norm the convolution keeps its bias: nothing else shifts it.
+                FastConv2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=not batch_norm),
+                nn.BatchNorm2d(out_ch) if batch_norm else nn.Identity(),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             # -> (N, 128, 16, 16), then (N, 256, 8, 8), then (N, 512, 4, 4)

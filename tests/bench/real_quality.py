@@ -3,6 +3,7 @@
     python tests/bench/real_quality.py                                   # every set, 0.5/1/2/5 min, seeds 0-2
     python tests/bench/real_quality.py --sets fonts --minutes 1 2 --seeds 0 1
     python tests/bench/real_quality.py --sets photos --minutes 0.2 --seeds 0 --work /tmp/rq   # a quick look
+    python tests/bench/real_quality.py --sets fonts --minutes 1 --sides studio --train-args="--loss rpgan"  # try a change
 
 Needs, beyond the app: Debian's font packages (fonts-urw-base35, fonts-noto-core,
 fonts-noto-color-emoji, ...) and scikit-image (its sample photographs); see real_sets.py.
@@ -83,11 +84,11 @@ def run_cli(*args: str) -> None:
         raise RuntimeError(f"ganstudio {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
 
-def studio(train_dir: Path, minutes: float, seed: int, work: Path) -> dict[str, np.ndarray]:
+def studio(train_dir: Path, minutes: float, seed: int, work: Path, extra: list[str]) -> dict[str, np.ndarray]:
     run = work / f"run-{minutes}-{seed}"
     shutil.rmtree(run, ignore_errors=True)
     run_cli("train", "--data", str(train_dir), "--resolution", str(RESOLUTION), "--minutes", str(minutes),
-            "--seed", str(seed), "--out", str(run), "--quiet")
+            "--seed", str(seed), "--out", str(run), "--quiet", *extra)
     out = {}
     for side, which in (("studio", None), ("studio latest", "latest")):
         folder = work / f"pieces-{minutes}-{seed}-{which or 'default'}"
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--minutes", nargs="+", type=float, default=[0.5, 1, 2, 5])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--work", default=None, help="folder for the sets and runs (default: a new temporary one)")
+    parser.add_argument("--sides", nargs="+", default=["studio", "textbook"], choices=["studio", "textbook"],
+                        help="leave the textbook loop out to try a change of the app's recipe quickly")
+    parser.add_argument("--train-args", default="", help="extra flags for `ganstudio train`, e.g. \"--loss rpgan\"")
     args = parser.parse_args()
     work = Path(args.work) if args.work else Path(__import__("tempfile").mkdtemp(prefix="real-quality-"))
     torch.set_num_threads(os.cpu_count() or 1)
@@ -152,13 +156,17 @@ def main() -> None:
             results: dict[str, list[Score]] = {side: [] for side in SIDES}
             for seed in args.seeds:
                 began = time.perf_counter()
-                for side, fakes in studio(real.train_dir, minutes, seed, work / name).items():
-                    results[side].append(judge.score(fakes))
-                for width in (32, 64):
-                    results[f"textbook {width}"].append(judge.score(textbook(images, width, minutes, seed)))
-                line = "  ".join(f"{side}: {results[side][-1]}" for side in SIDES)
+                if "studio" in args.sides:
+                    for side, fakes in studio(real.train_dir, minutes, seed, work / name, args.train_args.split()).items():
+                        results[side].append(judge.score(fakes))
+                if "textbook" in args.sides:
+                    for width in (32, 64):
+                        results[f"textbook {width}"].append(judge.score(textbook(images, width, minutes, seed)))
+                line = "  ".join(f"{side}: {results[side][-1]}" for side in SIDES if results[side])
                 print(f"  {minutes:g} min seed {seed} ({time.perf_counter() - began:.0f} s): {line}", flush=True)
-            row = [name, f"{minutes:g}"] + [summary(results[side]) for side in SIDES] + [verdict(results, minutes)]
+            shown = [side for side in SIDES if results[side]]
+            row = [name, f"{minutes:g}"] + [summary(results[side]) if results[side] else "-" for side in SIDES]
+            row.append(verdict(results, minutes) if len(shown) == len(SIDES) else "-")
             table.append(row)
             print("  | " + " | ".join(row) + " |", flush=True)
     print("\n| set | minutes | " + " | ".join(f"{side}: FD median (range), recall, coverage" for side in SIDES) + " | verdict |")

@@ -872,3 +872,36 @@ def test_the_preset_the_artist_picked_is_back_at_the_next_launch(qtbot, tmp_path
         assert second.train_page.build_config().preset == "balanced"
     finally:
         second.shutdown()
+
+
+def test_a_new_run_can_start_from_an_earlier_run(window, qtbot, tmp_path):
+    """Start from → an earlier run: the new run takes its network and weights, and the
+    earlier run is untouched; the size and colour follow that model."""
+    import torch
+
+    from ganstudio.checkpoint import load_checkpoint
+
+    source = _tiny_run(tmp_path, "earlier")
+    before = (source / "checkpoints" / "best.pt").read_bytes()
+    _use_tiny_demo(window, qtbot)
+    page = window.train_page
+    page.use_start_from(str(source))
+    assert page.start_from() == str(source) and "earlier" in page.start_from_combo.currentText()
+    page.steps_spin.setValue(3)
+    qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
+    qtbot.waitUntil(lambda: window.training.state == "finished", timeout=60_000)
+    run = window.training.run_dir
+    trained = load_checkpoint(run / "checkpoints" / "latest.pt")
+    origin = load_checkpoint(source / "checkpoints" / "best.pt")
+    assert trained["config"]["train"]["init_from"] == "run 'earlier' at step 8"
+    assert trained["config"]["model"] == origin["config"]["model"]
+    assert torch.equal(trained["D"]["main.0.weight"], origin["D"]["main.0.weight"])  # FreezeD kept it
+    assert (source / "checkpoints" / "best.pt").read_bytes() == before
+
+
+def test_the_explorer_says_which_generator_of_a_run_it_shows_and_why(window, qtbot, tmp_path):
+    run = _tiny_run(tmp_path, "shown")
+    window.load_generator(run)
+    label = window.explore_page.model_label
+    qtbot.waitUntil(lambda: "best.pt (SWD" in label.text(), timeout=30_000)
+    assert "step 8" in label.text() and "the lowest figure so far" in label.text()
