@@ -118,6 +118,14 @@ def generator_fingerprint(state_dict: dict[str, torch.Tensor]) -> str:
     return digest.hexdigest()[:16]
 
 
+def load_weights(net: nn.Module, state: Any, failure: str) -> None:
+    """`net.load_state_dict(state)`, or a CheckpointError: `failure`, then torch's first line."""
+    try:
+        net.load_state_dict(state)
+    except (RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{failure}: {(str(exc).splitlines() or [type(exc).__name__])[0][:160]}") from None
+
+
 @dataclass(frozen=True)
 class LoadedGenerator:
     """An EMA generator rebuilt from a checkpoint, in eval mode on the CPU."""
@@ -148,12 +156,7 @@ def load_generator(target: str | Path, prefer: str = "latest") -> LoadedGenerato
     state = data["G_ema"]
     if not isinstance(state, dict):
         raise CheckpointError(f"'{path}' has no usable generator weights.")
-    try:
-        generator.load_state_dict(state)
-    except (RuntimeError, KeyError, ValueError) as exc:
-        raise CheckpointError(
-            f"The generator in '{path}' does not match its settings (shapes differ): {str(exc).splitlines()[0][:120]}"
-        ) from None
+    load_weights(generator, state, f"The generator in '{path}' does not match its settings (shapes differ)")
     generator.eval().requires_grad_(False)
     return LoadedGenerator(generator, config, int(data["step"]), path, generator_fingerprint(state))
 

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
+from .checkpoint import CheckpointError, load_checkpoint, load_weights, resolve_checkpoint_path
 from .config import ConfigError, RunConfig
 
 # With a discriminator from the source, this many of its first convolutions stay frozen.
@@ -92,12 +92,7 @@ def load_into(start: StartingPoint, G: nn.Module, G_ema: nn.Module, D: nn.Module
     if start.D is not None:
         pairs.append(("discriminator", D, start.D))
     for what, net, state in pairs:
-        try:
-            net.load_state_dict(state)
-        except (RuntimeError, KeyError, ValueError) as exc:
-            raise CheckpointError(
-                f"The {what} of {start.name} does not fit this run's network: {str(exc).splitlines()[0][:160]}"
-            ) from None
+        load_weights(net, state, f"The {what} of {start.name} does not fit this run's network")
 
 
 def first_layers(D: nn.Module, count: int) -> list[nn.Parameter]:
