@@ -276,7 +276,7 @@ class TrainPage(QWidget):
         add("Architecture", self.arch_combo, "DCGAN is fastest; the residual networks cope better with small, varied sets.", "archCombo")
         self.loss_combo = QComboBox()
         names = {"ns": "Classic (non-saturating)", "hinge": "Hinge", "lsgan": "Least squares", "wgan-gp": "Wasserstein + gradient penalty",
-                 "rpgan": "Relativistic + R1/R2 (R3GAN)"}
+                 "rpgan": "Relativistic (R3GAN)"}
         for loss in LOSSES:
             self.loss_combo.addItem(names[loss], loss)
         add("Loss", self.loss_combo, "How the two networks score each other; Hinge suits the residual networks.", "lossCombo")
