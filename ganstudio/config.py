@@ -95,6 +95,8 @@ class AugmentConfig:
     probability: float = 1.0  # chance each op is applied to an image (fixed mode)
     adaptive: bool = False  # let the trainer tune the probability (ADA-style)
     target: float = 0.6  # adaptive target for E[sign(D(real))]
+    # Adaptive: how many images it takes the probability to go from 0 to 1 at the most.
+    adaptive_speed_images: int = 100_000
     color_strength: float = 1.0  # how far colour may move (1 = DiffAugment's ranges)
 
 
@@ -222,6 +224,7 @@ class RunConfig:
         parse_policy(a.policy)
         _number_range("augmentation probability", a.probability, 0.0, 1.0)
         _number_range("augmentation target", a.target, 0.0, 1.0)
+        _int_range("adaptive augmentation speed", a.adaptive_speed_images, 1, 10**12)
         _number_range("colour augmentation strength", a.color_strength, 0.0, 1.0)
         _int_range("batch size", t.batch, 1, 65_536)
         _number_range("generator learning rate", t.lr_g, 0.0, 1.0, open_low=True)

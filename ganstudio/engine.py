@@ -205,7 +205,11 @@ class Trainer:
         self.aug_gen = torch.Generator(device=self.device)
         self._seed_generators(cfg.train.seed, self.dist.rank, 0)
         self.augment_policy = parse_policy(cfg.augment.policy)
-        self.adaptive = AdaptiveAugment(target=cfg.augment.target) if cfg.augment.adaptive and self.augment_policy else None
+        self.adaptive = (
+            AdaptiveAugment(target=cfg.augment.target, speed_images=cfg.augment.adaptive_speed_images)
+            if cfg.augment.adaptive and self.augment_policy
+            else None
+        )
 
         self.step_count = 0
         self.images_seen = 0
