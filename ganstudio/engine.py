@@ -229,6 +229,8 @@ class Trainer:
         self._stop = threading.Event()
         self._pause = threading.Event()
         self._metrics: list[SlicedWasserstein] = []  # two, each against its own real images
+        self._shape_metrics: list[SlicedWasserstein] = []  # the same, each set normalised by itself (quality.py)
+        self._last_shapes = math.nan  # the shapes-only figure of the last measurement
         self._real_spread: float | None = None
         self.skipped = list(skipped or [])
         if cfg.train.compile:
@@ -622,6 +624,8 @@ class Trainer:
                 record["swd"] = quality.swd
                 record["swd_levels"] = list(quality.per_level)
                 record["swd_noise"] = verdict.noise
+                record["swd_shapes"] = self._last_shapes
+                record["swd_shapes_noise"] = self.quality.second.noise
                 record["best"] = verdict.best
                 record["best_reason"] = verdict.reason()
                 self.best_reason = verdict.reason()
@@ -739,18 +743,21 @@ class Trainer:
                 # Normalised by the real set's statistics (not per set as in the paper): per-set
                 # normalisation is blind to colour shifts, which an artist notices first.
                 self._metrics.append(SlicedWasserstein(images[idx], seed=self.config.train.seed + k, normalize="real"))
-        figures = []
-        for metric, offset in zip(self._metrics, (METRIC_SEED_OFFSET, METRIC_SEED_OFFSET + NOISE_SET_OFFSET)):
+                self._shape_metrics.append(SlicedWasserstein(images[idx], seed=self.config.train.seed + k, normalize="per_set"))
+        figures, shapes = [], []
+        for k, offset in enumerate((METRIC_SEED_OFFSET, METRIC_SEED_OFFSET + NOISE_SET_OFFSET)):
             seeds = [self.config.train.seed * 100_003 + offset + i for i in range(n)]
             fakes = render(self.ema_generator(), z_batch_from_seeds(seeds, self.G.z_dim))
-            figures.append(metric(fakes))
+            figures.append(self._metrics[k](fakes))
+            shapes.append(self._shape_metrics[k](fakes).swd)
         first, second = figures
+        self._last_shapes = (shapes[0] + shapes[1]) / 2
         figure = QualityFigure(
             swd=(first.swd + second.swd) / 2,
             per_level=tuple((a + b) / 2 for a, b in zip(first.per_level, second.per_level)),
             images=first.images + second.images,
         )
-        verdict = self.quality.judge(self.step_count, first.swd, second.swd)
+        verdict = self.quality.judge(self.step_count, first.swd, second.swd, shapes=(shapes[0], shapes[1]))
         self.quality_history.append((self.step_count, figure.swd))
         return figure, verdict
 
@@ -964,7 +971,7 @@ class Trainer:
         if isinstance(figure, (int, float)) and math.isfinite(figure):
             if self.best_quality is None or figure < self.best_quality:
                 self.best_quality = float(figure)
-            self.quality.remember_lowest(float(figure), int(best["step"]))
+            self.quality.remember_lowest(float(figure), int(best["step"]), best.get("quality"))
 
     def _older_checkpoint_instead(self, latest: Path, damage: CheckpointError) -> tuple[dict[str, Any], str]:
         """The newest readable checkpoint of this run, for a latest.pt that cannot be read.

@@ -49,6 +49,17 @@ def test_a_newer_generator_is_best_unless_an_older_one_is_better_beyond_the_nois
     assert better.best and better.new_lowest and tracker.lowest == pytest.approx(40.5)
 
 
+def test_an_older_generator_wins_only_when_the_shapes_only_view_agrees():
+    tracker = QualityTracker()
+    tracker.judge(100, 50.0, 52.0, shapes=(30.0, 31.0))
+    # Far worse in overall tone, as good in shapes and textures: the newer one stays 'best'.
+    toned = tracker.judge(200, 70.0, 70.5, shapes=(30.5, 31.0))
+    assert toned.best and toned.second_view_keeps and "wins only on overall tone" in toned.reason()
+    # Worse in both views: the older one wins.
+    worse = tracker.judge(300, 71.0, 71.5, shapes=(45.0, 46.0))
+    assert not worse.best and not worse.second_view_keeps
+
+
 def test_the_tracker_survives_a_save_and_a_damaged_state():
     tracker = QualityTracker()
     tracker.judge(10, 30.0, 31.0)
