@@ -15,7 +15,7 @@ from ganstudio.checkpoint import (
     resolve_checkpoint_path,
     save_checkpoint,
 )
-from ganstudio.config import ConfigError, RunConfig
+from ganstudio.config import ConfigError, DataConfig, RunConfig
 from ganstudio.presets import PRESETS, apply_preset, choose_preset, get_preset, joint_batch_suits
 
 
@@ -223,3 +223,10 @@ def test_resuming_with_a_latent_size_the_checkpoint_does_not_have_is_refused(tin
         Trainer(tiny_config(train__steps=4, model__z_dim=32), tiny_images, run, device="cpu", resume=True)
     assert "\n" not in str(err.value)
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["step"] == 2  # the run is untouched
+
+
+def test_quick_sketch_shifts_small_sets_only_as_needed_and_gray_sets_get_no_colour_jitter():
+    small = apply_preset(RunConfig(data=DataConfig(color="rgb")), "quick-sketch", n_images=1_400)
+    assert (small.augment.policy, small.augment.adaptive, small.loss.joint_batch) == ("translation", True, False)
+    gray = apply_preset(RunConfig(data=DataConfig(color="gray")), "balanced", n_images=300)
+    assert gray.augment.policy == "translation,cutout"  # the residual preset's jitter, less colour

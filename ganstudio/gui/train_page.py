@@ -417,7 +417,8 @@ class TrainPage(QWidget):
                     widget.setValue(value(cfg))
             # Say what "automatic" means for this set, so nobody has to guess the threshold.
             chosen = next((label for label, value in AUGMENT_CHOICES if value == cfg.augment.policy), cfg.augment.policy)
-            self.augment_combo.setItemText(0, f"Automatic: {chosen.lower()}")
+            as_needed = " as needed" if cfg.augment.adaptive and cfg.augment.policy else ""
+            self.augment_combo.setItemText(0, f"Automatic: {chosen.lower()}{as_needed}")
         finally:
             self._filling = False
 

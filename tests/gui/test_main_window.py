@@ -353,7 +353,7 @@ def test_automatic_augmentation_says_what_it_picked_for_the_set(window, qtbot):
     page = window.train_page
     combo = window.findChild(object, "augmentCombo")
     for spec, text, policy in (
-        ("demo:shapes:48", "Automatic: colour + shift", "color,translation"),
+        ("demo:shapes:48", "Automatic: shift as needed", "translation"),
         ("demo:shapes:3000", "Automatic: shift", "translation"),
     ):
         count = int(spec.rsplit(":", 1)[1])
@@ -362,8 +362,11 @@ def test_automatic_augmentation_says_what_it_picked_for_the_set(window, qtbot):
         qtbot.waitUntil(lambda: combo.itemText(0) == text, timeout=5_000)
         assert combo.currentIndex() == 0
         assert page.build_config().augment.policy == policy
-        # Quick sketch's one joint D batch goes with shifted-only sets (presets.joint_batch_suits).
-        assert page.build_config().loss.joint_batch is (policy == "translation")
+        # Quick sketch's one joint D batch goes with every image shifted (presets.joint_batch_suits),
+        # not with shifting as needed (adaptive, for sets under 2,000).
+        config = page.build_config()
+        assert config.augment.adaptive is (count < 2000)
+        assert config.loss.joint_batch is (count >= 2000)
     # The user picks colour jitter for the 3,000 shapes: the joint batch goes with it.
     combo.setCurrentIndex(combo.findData("color,translation"))
     config = page.build_config()
