@@ -31,8 +31,6 @@ from . import __version__
 from .augment import AdaptiveAugment, diff_augment
 from .checkpoint import CheckpointError, DamagedCheckpointError, load_checkpoint, save_checkpoint
 from .config import RunConfig, parse_policy
-from .plan import decide_data
-from .presets import without_color
 from .data import ImageBank
 from .device import Precision, compile_unavailable_reason, pick_device, resolve_precision
 from .distributed import DistContext
@@ -42,9 +40,11 @@ from .latent import render, z_batch_from_seeds
 from .losses import d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
 from .metrics import QualityFigure, SlicedWasserstein, mean_pairwise_distance
 from .models import build_discriminator, build_generator
+from .plan import decide_data
+from .presets import without_color
 from .quality import QualityTracker, Verdict
-from .warm_start import StartingPoint, first_layers, load_into
 from .runfolder import RunFolder
+from .warm_start import StartingPoint, first_layers, load_into
 
 log = logging.getLogger("ganstudio.engine")
 

@@ -79,3 +79,19 @@ def test_the_default_generator_is_the_last_measured_unless_an_older_one_is_clear
     capsys.readouterr()
     assert main(["info", str(gray_run / "run")]) == 0
     assert f"Pictures come from:     best.pt, step {chosen['step']:,}" in capsys.readouterr().out
+
+
+def test_loss_and_set_change_the_run_after_the_preset_and_refuse_what_does_not_exist(tmp_path, capsys):
+    run = tmp_path / "r3"
+    assert main(["train", "--data", "demo:shapes:24", "--out", str(run), "--resolution", "16", "--steps", "2",
+                 "--batch", "8", "--loss", "rpgan", "--set", "train.lr_g=0.0003", "--set", "loss.r1_every=4",
+                 "--quiet"]) == 0
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["loss"]["kind"] == "rpgan" and saved["model"]["d_batch_norm"] is False
+    assert saved["loss"]["r1_gamma"] > 0 and saved["loss"]["r1_every"] == 4 and saved["train"]["lr_g"] == 0.0003
+    capsys.readouterr()
+    assert main(["train", "--data", "demo:shapes:24", "--out", str(tmp_path / "x"), "--set", "train.speed=9"]) == 2
+    assert "--set train.speed: there is no such setting" in capsys.readouterr().err
+    assert main(["train", "--data", "demo:shapes:24", "--out", str(tmp_path / "y"), "--set", "train.lr_g=-1"]) == 2
+    assert "generator learning rate" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").rglob("*.pt"))
