@@ -17,8 +17,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .atomic import replace_atomically
-from .config import ConfigError, RunConfig
+from ganstudio.atomic import replace_atomically
+from ganstudio.config import ConfigError, RunConfig
 
 FORMAT_NAME = "ganstudio.checkpoint"
 FORMAT_VERSION = 1
@@ -140,7 +140,7 @@ class LoadedGenerator:
 
 def load_generator(target: str | Path, prefer: str = "latest") -> LoadedGenerator:
     """Run folder or checkpoint file -> its EMA generator, rebuilt from the stored config."""
-    from .models import build_generator  # models pull in more of torch: import when needed
+    from ganstudio.models import build_generator  # models pull in more of torch: import when needed
 
     path = resolve_checkpoint_path(target, prefer)
     data = load_checkpoint(path)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from .timing import best_seconds_taking_turns
+from ganstudio.timing import best_seconds_taking_turns
 
 
 class DeviceError(ValueError):

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from .atomic import replace_atomically, write_bytes_atomically
+from ganstudio.atomic import replace_atomically, write_bytes_atomically
 
 __all__ = [
     "RECIPE_KEY",

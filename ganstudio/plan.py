@@ -12,9 +12,9 @@ import dataclasses
 
 import numpy as np
 
-from .config import DataConfig
-from .data.load import to_gray
-from .data.traits import SetTraits, analyse
+from ganstudio.config import DataConfig
+from ganstudio.data.load import to_gray
+from ganstudio.data.traits import SetTraits, analyse
 
 
 def decide_data(choice: DataConfig, images: np.ndarray, *, traits: SetTraits | None = None) -> tuple[DataConfig, np.ndarray]:

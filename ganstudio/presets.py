@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .config import ConfigError, RunConfig, parse_policy
+from ganstudio.config import ConfigError, RunConfig, parse_policy
 
 
 @dataclass(frozen=True)

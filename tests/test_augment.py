@@ -7,7 +7,7 @@ import io
 import pytest
 import torch
 
-from ganstudio.augment import POLICIES, AdaptiveAugment, diff_augment, parse_policy
+from ganstudio.training.augment import POLICIES, AdaptiveAugment, diff_augment, parse_policy
 
 ALL = ("color", "translation", "cutout")
 

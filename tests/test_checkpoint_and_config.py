@@ -214,7 +214,7 @@ def test_quick_sketch_takes_smaller_batches_from_64_px():
 
 
 def test_resuming_with_a_latent_size_the_checkpoint_does_not_have_is_refused(tiny_images, tmp_path):
-    from ganstudio.engine import Trainer
+    from ganstudio.training.trainer import Trainer
     from tiny_runs import tiny_config
 
     run = tmp_path / "run"

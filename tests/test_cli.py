@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from tiny_runs import tiny_config
-from ganstudio.cli import main
+from ganstudio.cli.main import main
 from ganstudio.export import read_recipe
 
 REPO = Path(__file__).resolve().parents[1]

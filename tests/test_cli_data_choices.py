@@ -10,7 +10,7 @@ from PIL import Image
 
 from test_data_traits import arrows
 from tiny_runs import tiny_config
-from ganstudio.cli import main
+from ganstudio.cli.main import main
 
 
 def write_folder(folder, images) -> str:

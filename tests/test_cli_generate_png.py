@@ -9,9 +9,9 @@ import pytest
 from PIL import Image
 
 from tiny_runs import tiny_config
-from ganstudio.cli import main
+from ganstudio.cli.main import main
 from ganstudio.export import read_recipe, save_png, upscale
-from ganstudio.recipe import parse_recipe
+from ganstudio.explore.recipe import parse_recipe
 
 
 @pytest.fixture(scope="module")

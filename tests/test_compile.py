@@ -13,7 +13,7 @@ import torch
 
 from tiny_runs import tiny_config
 from ganstudio.device import compile_unavailable_reason
-from ganstudio.engine import Trainer
+from ganstudio.training.trainer import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 

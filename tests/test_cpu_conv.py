@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from ganstudio.models import build_discriminator, build_generator
-from ganstudio.models import cpu_conv
-from ganstudio.models.cpu_conv import FastConv2d, FastConvTranspose2d, plans, use_stock_convolutions
+from ganstudio.accel import cpu_conv
+from ganstudio.accel.cpu_conv import FastConv2d, FastConvTranspose2d, plans, use_stock_convolutions
 
 # (layer, input shape): the DCGAN's shapes in small, plus a padded 3x3 conv with a bias.
 LAYERS = {
@@ -145,7 +145,7 @@ def test_layers_whose_patch_matrix_is_too_large_keep_onednn(monkeypatch):
 def test_training_a_step_times_each_layer_once_and_keeps_the_choice():
     from ganstudio.config import RunConfig
     from ganstudio.data import make_demo_set
-    from ganstudio.engine import Trainer
+    from ganstudio.training.trainer import Trainer
 
     cfg = RunConfig()
     cfg.data.resolution = 16

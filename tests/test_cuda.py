@@ -14,8 +14,8 @@ import torch
 
 from tiny_runs import tiny_config
 from ganstudio.checkpoint import load_generator
-from ganstudio.engine import Trainer
-from ganstudio.latent import render, z_batch_from_seeds
+from ganstudio.training.trainer import Trainer
+from ganstudio.explore.latent import render, z_batch_from_seeds
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
 

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from tiny_runs import tiny_config
-from ganstudio import engine as engine_module
+from ganstudio.training import trainer as engine_module
 from ganstudio.checkpoint import load_checkpoint
 from ganstudio.device import DeviceError, Precision, cpu_bf16_is_faster, describe_device, pick_device, resolve_precision
-from ganstudio.engine import Trainer
+from ganstudio.training.trainer import Trainer
 
 
 def test_auto_precision_on_this_cpu_is_what_was_measured_fastest():

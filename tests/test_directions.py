@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from ganstudio.directions import DEFAULT_SPAN, find_directions, first_layer_matrix
-from ganstudio.latent import render, z_from_seed
+from ganstudio.explore.directions import DEFAULT_SPAN, find_directions, first_layer_matrix
+from ganstudio.explore.latent import render, z_from_seed
 from ganstudio.models import build_generator
 
 Z = 16

@@ -10,8 +10,8 @@ from torch import nn
 
 from tiny_runs import tiny_config
 from ganstudio.checkpoint import load_checkpoint
-from ganstudio.ema import ema_beta, make_ema_copy, recalibrate_batch_norm, update_ema
-from ganstudio.engine import Trainer
+from ganstudio.training.ema import ema_beta, make_ema_copy, recalibrate_batch_norm, update_ema
+from ganstudio.training.trainer import Trainer
 from ganstudio.models import build_generator
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from tiny_runs import tiny_config
 from ganstudio.checkpoint import load_checkpoint
-from ganstudio.engine import Trainer, TrainingError
+from ganstudio.training.trainer import Trainer, TrainingError
 
 
 def _train(config, images, run_dir, **kwargs):
@@ -318,7 +318,7 @@ def test_out_of_memory_halves_the_batch_and_training_continues(tiny_images, tmp_
 
 def test_losses_that_stay_nan_halve_again_and_end_in_a_plain_message(tiny_images, tmp_path):
     """Each rollback halves the rates once more; after MAX_ROLLBACKS the run gives up, plainly."""
-    from ganstudio.engine import MAX_ROLLBACKS
+    from ganstudio.training.trainer import MAX_ROLLBACKS
 
     trainer = Trainer(tiny_config(train__steps=16), tiny_images, tmp_path / "run", device="cpu")
     reports = []
@@ -385,7 +385,7 @@ def test_a_resume_keeps_a_best_checkpoint_newer_than_the_latest(tiny_images, tmp
 def test_r1_is_applied_once_per_due_step_whatever_the_discriminator_updates(tiny_images, monkeypatch):
     """Lazy R1 every 2 steps, weighted by 2: with 2 discriminator updates per step it must
     still be applied once per due step, not once per update (twice the strength asked for)."""
-    import ganstudio.engine as engine
+    import ganstudio.training.trainer as engine
 
     calls = []
     real = engine.r1_penalty

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from ganstudio.directions import find_directions
-from ganstudio.explorer_model import ExplorerModel, Look
-from ganstudio.latent import render, z_from_seed
+from ganstudio.explore.directions import find_directions
+from ganstudio.explore.model import ExplorerModel, Look
+from ganstudio.explore.latent import render, z_from_seed
 from ganstudio.models import build_generator
 
 Z = 16

@@ -9,8 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ganstudio.directions import find_directions
-from ganstudio.explorer_model import ExplorerModel
+from ganstudio.explore.directions import find_directions
+from ganstudio.explore.model import ExplorerModel
 from ganstudio.export import (
     ANIMATION_MEMORY_LIMIT,
     MP4_INSTALL_HINT,
@@ -21,7 +21,7 @@ from ganstudio.export import (
     save_mp4,
     upscale,
 )
-from ganstudio.latent import render
+from ganstudio.explore.latent import render
 from ganstudio.models import build_generator
 
 Z = 16

@@ -22,7 +22,7 @@ from PIL import Image
 from tiny_runs import tiny_config
 
 from ganstudio.checkpoint import load_checkpoint
-from ganstudio.history import read_run
+from ganstudio.runs.history import read_run
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL (POSIX)")]
 
@@ -204,8 +204,8 @@ def test_run_survives_twenty_sigkills_and_then_finishes(tmp_path):
 def test_a_run_killed_before_its_first_checkpoint_can_be_started_again(tiny_images, tmp_path, capsys):
     """A kill between creating the run folder and its first checkpoint leaves config.json
     and no checkpoint: nothing to lose, so both --resume and a plain start begin it again."""
-    from ganstudio.cli import main
-    from ganstudio.engine import Trainer
+    from ganstudio.cli.main import main
+    from ganstudio.training.trainer import Trainer
 
     config = tiny_config(train__steps=2)
     (tmp_path / "tiny.json").write_text(config.to_json())

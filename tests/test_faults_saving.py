@@ -15,12 +15,12 @@ import torch
 from tiny_runs import tiny_config
 
 import ganstudio.atomic
-import ganstudio.engine
+import ganstudio.training.trainer
 import ganstudio.export
 from ganstudio.checkpoint import load_checkpoint
-from ganstudio.engine import Trainer
-from ganstudio.history import read_run
-from ganstudio.runfolder import RunFolder
+from ganstudio.training.trainer import Trainer
+from ganstudio.runs.history import read_run
+from ganstudio.runs.folder import RunFolder
 
 STEPS = 12
 
@@ -63,7 +63,7 @@ class _FailingSaves:
         self.where = where
         self.active = False
         self.failed = 0
-        real_save = ganstudio.engine.save_checkpoint
+        real_save = ganstudio.training.trainer.save_checkpoint
 
         def save_checkpoint(path, payload):
             self.active = fail_steps(int(payload["step"]))
@@ -72,7 +72,7 @@ class _FailingSaves:
             finally:
                 self.active = False
 
-        monkeypatch.setattr(ganstudio.engine, "save_checkpoint", save_checkpoint)
+        monkeypatch.setattr(ganstudio.training.trainer, "save_checkpoint", save_checkpoint)
         if where == "write":  # the disk fills up halfway through writing the temp file
             real_torch_save = torch.save
 
@@ -208,7 +208,7 @@ def test_disk_full_for_sample_grids_and_stats_keeps_training_and_says_so(tiny_im
 
 def test_read_only_run_folder_for_checkpoints_keeps_training_and_the_old_checkpoint(tiny_images, tmp_path, monkeypatch):
     run = tmp_path / "run"
-    real_save = ganstudio.engine.save_checkpoint
+    real_save = ganstudio.training.trainer.save_checkpoint
     attempts = []
 
     def save_checkpoint(path, payload):
@@ -217,7 +217,7 @@ def test_read_only_run_folder_for_checkpoints_keeps_training_and_the_old_checkpo
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return real_save(path, payload)
 
-    monkeypatch.setattr(ganstudio.engine, "save_checkpoint", save_checkpoint)
+    monkeypatch.setattr(ganstudio.training.trainer, "save_checkpoint", save_checkpoint)
     trainer = Trainer(_config(), tiny_images, run, device="cpu")
     latest = run / "checkpoints" / "latest.pt"
     reports = list(trainer.run())
@@ -248,17 +248,17 @@ def test_nothing_in_the_run_folder_can_be_written_keeps_training(tiny_images, tm
         exc_type = PermissionError if error == errno.EACCES else OSError
         raise exc_type(error, os.strerror(error), str(path))
 
-    real_save = ganstudio.engine.save_checkpoint
+    real_save = ganstudio.training.trainer.save_checkpoint
     real_write_bytes = ganstudio.export.write_bytes_atomically
     real_append = RunFolder.append_stats
-    monkeypatch.setattr(ganstudio.engine, "save_checkpoint", lambda p, s: fail(p) if broken["on"] else real_save(p, s))
+    monkeypatch.setattr(ganstudio.training.trainer, "save_checkpoint", lambda p, s: fail(p) if broken["on"] else real_save(p, s))
     monkeypatch.setattr(
         ganstudio.export, "write_bytes_atomically", lambda t, d, **k: fail(t) if broken["on"] else real_write_bytes(t, d, **k)
     )
     monkeypatch.setattr(RunFolder, "append_stats", lambda self, r: fail(self.stats_path) if broken["on"] else real_append(self, r))
     import builtins
 
-    from ganstudio import runfolder as runfolder_module
+    from ganstudio.runs import folder as runfolder_module
 
     def open_unless_log(file, *args, **kwargs):  # log.txt refuses writes like every other file
         if broken["on"] and str(file).endswith("log.txt"):
@@ -280,7 +280,7 @@ def test_nothing_in_the_run_folder_can_be_written_keeps_training(tiny_images, tm
 def test_a_damaged_latest_checkpoint_carries_on_from_the_newest_readable_one(tmp_path):
     """latest.pt cut short by a bad copy or a disk error: the run resumes from its newest
     snapshot instead of being lost, says so, and keeps the damaged file."""
-    from ganstudio.cli import main
+    from ganstudio.cli.main import main
 
     run = tmp_path / "run"
     config = tmp_path / "tiny.json"
@@ -308,7 +308,7 @@ def test_a_damaged_latest_checkpoint_carries_on_from_the_newest_readable_one(tmp
 def test_a_latest_checkpoint_from_a_newer_version_is_not_replaced_by_an_older_one(tmp_path):
     """Only damage falls back: a checkpoint that reads fine but is not ours to use (a newer
     GAN Studio's) stops the resume with its own plain message, and nothing is rewritten."""
-    from ganstudio.cli import main
+    from ganstudio.cli.main import main
 
     run = tmp_path / "run"
     config = tmp_path / "tiny.json"

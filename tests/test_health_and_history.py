@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from tiny_runs import tiny_config
-from ganstudio.engine import TickReport, Trainer
-from ganstudio.health import HealthMonitor
-from ganstudio.history import read_run
-from ganstudio.metrics import QualityFigure
-from ganstudio.runfolder import RunFolderError
+from ganstudio.training.trainer import TickReport, Trainer
+from ganstudio.training.health import HealthMonitor
+from ganstudio.runs.history import read_run
+from ganstudio.training.metrics import QualityFigure
+from ganstudio.runs.folder import RunFolderError
 
 
 def _report(step, d_fake=0.4, n=10, **extra):

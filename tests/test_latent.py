@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganstudio.latent import lerp, render, slerp, to_uint8, truncate, z_batch_from_seeds, z_from_seed
+from ganstudio.explore.latent import lerp, render, slerp, to_uint8, truncate, z_batch_from_seeds, z_from_seed
 
 Z_DIM = 16
 

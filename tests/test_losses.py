@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from ganstudio.losses import LOSSES, d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
+from ganstudio.training.losses import LOSSES, d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
 from ganstudio.models import build_discriminator
 
 BIG = 30.0  # a logit D is certain about: sigmoid(30) = 1 - 1e-13

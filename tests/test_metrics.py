@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganstudio.metrics import (
+from ganstudio.training.metrics import (
     QualityFigure,
     SlicedWasserstein,
     _channel_stats,

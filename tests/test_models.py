@@ -8,7 +8,7 @@ import io
 import pytest
 import torch
 
-from ganstudio.losses import d_loss, g_loss
+from ganstudio.training.losses import d_loss, g_loss
 from ganstudio.models import ARCHITECTURES, build_discriminator, build_generator
 
 RESOLUTIONS = (16, 32, 64, 128, 256)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ganstudio.quality import QualityTracker
+from ganstudio.training.quality import QualityTracker
 
 
 def marks(tracker: QualityTracker, seconds: float, cost: float) -> list[float]:

@@ -11,11 +11,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ganstudio.directions import find_directions
-from ganstudio.explorer_model import ExplorerModel, Look
+from ganstudio.explore.directions import find_directions
+from ganstudio.explore.model import ExplorerModel, Look
 from ganstudio.export import read_recipe, save_png
 from ganstudio.models import build_generator
-from ganstudio.recipe import RECIPE_VERSION, Recipe, make_recipe, parse_recipe
+from ganstudio.explore.recipe import RECIPE_VERSION, Recipe, make_recipe, parse_recipe
 
 Z = 16
 

@@ -9,7 +9,7 @@ import torch
 
 from tiny_runs import tiny_config
 from ganstudio.checkpoint import load_checkpoint
-from ganstudio.cli import main
+from ganstudio.cli.main import main
 
 BUNDLED = Path(__file__).resolve().parents[1] / "resources" / "models" / "landscapes-32.pt"
 

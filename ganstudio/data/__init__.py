@@ -3,10 +3,10 @@
 Pure Python (never Qt): scanning, safe decoding, caching and batch sampling.
 """
 
-from .decode import decode_image
-from .demo import list_demo_sets, make_demo_set
-from .errors import DataCancelled, DataError, SkippedFile
-from .load import ImageSet, load_images
+from ganstudio.data.decode import decode_image
+from ganstudio.data.demo import list_demo_sets, make_demo_set
+from ganstudio.data.errors import DataCancelled, DataError, SkippedFile
+from ganstudio.data.load import ImageSet, load_images
 
 __all__ = [
     "DataCancelled",
@@ -25,7 +25,7 @@ def __getattr__(name: str):
     # ImageBank needs torch, which takes a second or more to import; scanning a
     # folder or listing demo sets (CLI "info", a GUI file dialog) should not pay that.
     if name == "ImageBank":
-        from .bank import ImageBank
+        from ganstudio.data.bank import ImageBank
 
         return ImageBank
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

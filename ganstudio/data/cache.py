@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import PIL
 
-from ..atomic import replace_atomically, write_bytes_atomically
-from .decode import DecodeOptions
-from .errors import SkippedFile
-from .scan import FileSource
+from ganstudio.atomic import replace_atomically, write_bytes_atomically
+from ganstudio.data.decode import DecodeOptions
+from ganstudio.data.errors import SkippedFile
+from ganstudio.data.scan import FileSource
 
 log = logging.getLogger(__name__)
 

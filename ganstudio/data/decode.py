@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import DataError, FileUnavailable
+from ganstudio.data.errors import DataError, FileUnavailable
 
 # Our own cap, stricter than "whatever Pillow allows", so that one hostile file
 # cannot make a worker thread allocate gigabytes. 100 MP still admits any photo

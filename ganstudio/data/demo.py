@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .errors import DataCancelled, DataError
+from ganstudio.data.errors import DataCancelled, DataError
 
 # Bump when any picture changes, so cached demo sets are regenerated.
 GENERATOR_VERSION = 1

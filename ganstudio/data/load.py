@@ -16,10 +16,10 @@ from typing import Callable
 
 import numpy as np
 
-from . import cache, demo, scan
-from .decode import DecodeOptions, decode_with_options
-from .errors import DataCancelled, DataError, FileUnavailable, SkippedFile
-from .traits import SetTraits, analyse
+from ganstudio.data import cache, demo, scan
+from ganstudio.data.decode import DecodeOptions, decode_with_options
+from ganstudio.data.errors import DataCancelled, DataError, FileUnavailable, SkippedFile
+from ganstudio.data.traits import SetTraits, analyse
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Union
 
-from .errors import DataCancelled, DataError, FileUnavailable
+from ganstudio.data.errors import DataCancelled, DataError, FileUnavailable
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 DEFAULT_DEMO_COUNT = 1000

@@ -49,7 +49,7 @@ def configure_application(app: QApplication) -> None:
 
 def create_main_window(settings: QSettings | None = None):
     """Build the main window inside an existing QApplication (tests and scripts use this)."""
-    from .main_window import MainWindow
+    from ganstudio.gui.main_window import MainWindow
 
     app = QApplication.instance()
     if app is None:

@@ -24,18 +24,18 @@ from PySide6.QtWidgets import (
     QTabWidget,
 )
 
-from .. import __version__
-from ..bundled import bundled_model_path
-from ..runfolder import default_runs_dir
-from ..config import DataConfig, RunConfig
-from .data_page import DataPage
-from .explore_page import ExplorePage
-from .gallery_page import GalleryPage
-from .scan_thread import ScanController
-from .state import DataState, TrainingState
-from .train_page import TrainPage
-from .training_thread import TrainingThread
-from .workers import DeviceProbe, GeneratorLoader, RunReader
+from ganstudio import __version__
+from ganstudio.bundled import bundled_model_path
+from ganstudio.runs.folder import default_runs_dir
+from ganstudio.config import DataConfig, RunConfig
+from ganstudio.gui.pages.data import DataPage
+from ganstudio.gui.pages.explore import ExplorePage
+from ganstudio.gui.pages.gallery import GalleryPage
+from ganstudio.gui.workers.scan import ScanController
+from ganstudio.gui.state import DataState, TrainingState
+from ganstudio.gui.pages.train import TrainPage
+from ganstudio.gui.workers.training import TrainingThread
+from ganstudio.gui.workers.probes import DeviceProbe, GeneratorLoader, RunReader
 
 log = logging.getLogger(__name__)
 
@@ -289,7 +289,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ device
     def _on_device(self, device_type: str, description: str) -> None:
-        from ..threads import leave_the_cores_to_training
+        from ganstudio.threads import leave_the_cores_to_training
 
         try:
             leave_the_cores_to_training()  # this (GUI) thread's torch work, on one thread
@@ -502,7 +502,7 @@ class MainWindow(QMainWindow):
         if image is None:
             self.training.post("warning", "There is no sample to save yet.")
             return
-        from ..export import save_png
+        from ganstudio.export import save_png
 
         folder = (self.training.run_dir / "artwork") if self.training.run_dir else default_runs_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -632,8 +632,8 @@ class MainWindow(QMainWindow):
         )
 
     def open_artwork(self, path: str) -> None:
-        from ..export import read_recipe
-        from ..recipe import parse_recipe
+        from ganstudio.export import read_recipe
+        from ganstudio.explore.recipe import parse_recipe
 
         try:
             recipe = parse_recipe(read_recipe(path))
@@ -779,7 +779,7 @@ def _read_direction_names(run_dir: Path, fingerprint: str) -> list[str]:
 def _write_direction_names(run_dir: Path, fingerprint: str, names: list[str]) -> None:
     import json
 
-    from ..atomic import write_text_atomically
+    from ganstudio.atomic import write_text_atomically
 
     path = Path(run_dir) / DIRECTION_NAMES_FILE
     try:

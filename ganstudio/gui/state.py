@@ -10,8 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from ..config import DataConfig, RunConfig
-from ..plan import decide_data
+from ganstudio.config import DataConfig, RunConfig
+from ganstudio.plan import decide_data
 
 
 class DataState(QObject):

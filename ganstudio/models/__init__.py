@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from .dcgan import DCGANDiscriminator, DCGANGenerator, check_resolution, dcgan_init, stage_channels
-from .resnet import ResNetDiscriminator, ResNetGenerator
+from ganstudio.models.dcgan import DCGANDiscriminator, DCGANGenerator, check_resolution, dcgan_init, stage_channels
+from ganstudio.models.resnet import ResNetDiscriminator, ResNetGenerator
 
 ARCHITECTURES = ("dcgan", "resnet")
 

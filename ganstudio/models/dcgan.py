@@ -35,7 +35,7 @@ import operator
 import torch
 from torch import nn
 
-from .cpu_conv import FastConv2d, FastConvTranspose2d
+from ganstudio.accel.cpu_conv import FastConv2d, FastConvTranspose2d
 
 MIN_RESOLUTION = 16
 MAX_RESOLUTION = 256

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .dcgan import check_positive, check_resolution, stage_channels
+from ganstudio.models.dcgan import check_positive, check_resolution, stage_channels
 
 
 def _init(layer: nn.Module, gain: float = 1.0) -> nn.Module:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from quality_per_minute import EVAL_IMAGES, EVAL_SEED_BASE, Studio, judge_against, load_set, parse_override  # noqa: E402
 
-from ganstudio.latent import render, z_batch_from_seeds  # noqa: E402
+from ganstudio.explore.latent import render, z_batch_from_seeds  # noqa: E402
 
 
 def with_copied_statistics(trainer) -> nn.Module:

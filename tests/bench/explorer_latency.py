@@ -92,7 +92,7 @@ def measure(app, page, changes: int, interval_ms: float) -> tuple[np.ndarray, in
 def train_in_background(stop: threading.Event, rates: list[float]) -> threading.Thread:
     from ganstudio.config import RunConfig
     from ganstudio.data import load_images
-    from ganstudio.engine import Trainer
+    from ganstudio.training.trainer import Trainer
 
     cfg = RunConfig()
     cfg.data.source = "demo:shapes:1000"
@@ -136,7 +136,7 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     from ganstudio.gui.app import configure_application
-    from ganstudio.gui.explore_page import ExplorePage
+    from ganstudio.gui.pages.explore import ExplorePage
     from ganstudio.models import build_generator
 
     configure_application(app)

@@ -47,7 +47,7 @@ def engine_alone(config, images, seconds: float, threads: int) -> float:
 
     import torch
 
-    from ganstudio.engine import Trainer
+    from ganstudio.training.trainer import Trainer
 
     config = config.copy()
     config.train.minutes = seconds / 60.0

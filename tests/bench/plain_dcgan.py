@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ganstudio.latent import render
+from ganstudio.explore.latent import render
 from ganstudio.models import build_discriminator, build_generator
-from ganstudio.models.cpu_conv import use_stock_convolutions
+from ganstudio.accel.cpu_conv import use_stock_convolutions
 
 WIDTH, Z_DIM, BATCH = 64, 100, 64
 

@@ -29,9 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from ganstudio.engine import TickReport  # noqa: E402
-from ganstudio.gui.plots import TrainingPlots  # noqa: E402
-from ganstudio.metrics import QualityFigure  # noqa: E402
+from ganstudio.training.trainer import TickReport  # noqa: E402
+from ganstudio.gui.widgets.plots import TrainingPlots  # noqa: E402
+from ganstudio.training.metrics import QualityFigure  # noqa: E402
 
 
 def report(first: int, k: int, rng: np.random.Generator, swd: float | None) -> TickReport:

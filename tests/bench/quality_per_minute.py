@@ -65,10 +65,10 @@ from plain_dcgan import PlainDCGAN  # noqa: E402
 from ganstudio.config import ConfigError, RunConfig  # noqa: E402
 from ganstudio.data import load_images, make_demo_set  # noqa: E402
 from ganstudio.device import describe_device, pick_device  # noqa: E402
-from ganstudio.engine import Trainer  # noqa: E402
+from ganstudio.training.trainer import Trainer  # noqa: E402
 from ganstudio.export import make_grid, save_png  # noqa: E402
-from ganstudio.latent import render, z_batch_from_seeds  # noqa: E402
-from ganstudio.metrics import SlicedWasserstein, mean_pairwise_distance  # noqa: E402
+from ganstudio.explore.latent import render, z_batch_from_seeds  # noqa: E402
+from ganstudio.training.metrics import SlicedWasserstein, mean_pairwise_distance  # noqa: E402
 from ganstudio.presets import apply_preset, choose_preset  # noqa: E402
 
 EVAL_IMAGES = 512

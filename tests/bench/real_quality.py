@@ -53,7 +53,7 @@ from plain_dcgan import PlainDCGAN  # noqa: E402
 from real_sets import BUILDERS  # noqa: E402
 
 from ganstudio.data import load_images  # noqa: E402
-from ganstudio.latent import z_batch_from_seeds  # noqa: E402
+from ganstudio.explore.latent import z_batch_from_seeds  # noqa: E402
 
 SAMPLES = 2_000
 RESOLUTION = 32

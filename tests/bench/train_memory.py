@@ -60,7 +60,7 @@ def main() -> None:
         print(f"wrote {args.images} PNG files (96 px) in {time.perf_counter() - start:.0f} s")
 
         env = {**os.environ, "PYTHONPATH": str(REPO), "GANSTUDIO_CACHE_DIR": str(Path(tmp) / "cache")}
-        base, _, _ = peak_rss_mb([sys.executable, "-c", "import torch, ganstudio.engine"], env)
+        base, _, _ = peak_rss_mb([sys.executable, "-c", "import torch, ganstudio.training.trainer"], env)
         train = [sys.executable, "-m", "ganstudio", "train", "--data", str(folder), "--resolution", "64",
                  "--steps", str(args.steps), "--quiet"]
         cold, cold_s, _ = peak_rss_mb([*train, "--out", str(Path(tmp) / "run-cold")], env)

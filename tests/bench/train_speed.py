@@ -70,9 +70,9 @@ from ganstudio.device import (  # noqa: E402
     pick_device,
     resolve_precision,
 )
-from ganstudio.engine import Trainer  # noqa: E402
+from ganstudio.training.trainer import Trainer  # noqa: E402
 from ganstudio.models import build_discriminator, build_generator  # noqa: E402
-from ganstudio.models.cpu_conv import use_stock_convolutions  # noqa: E402
+from ganstudio.accel.cpu_conv import use_stock_convolutions  # noqa: E402
 from ganstudio.presets import choose_preset, get_preset  # noqa: E402
 
 

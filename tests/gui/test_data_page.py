@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QLineEdit, QProgre
 
 from ganstudio.config import DataConfig
 from ganstudio.data import ImageSet, SkippedFile
-from ganstudio.gui.data_page import DataPage, describe_source, dropped_source
-from ganstudio.gui.scan_thread import CANCELLED_MESSAGE, ScanController
+from ganstudio.gui.pages.data import DataPage, describe_source, dropped_source
+from ganstudio.gui.workers.scan import CANCELLED_MESSAGE, ScanController
 from ganstudio.gui.state import DataState
 
 BIG = "demo:shapes:20000"  # still drawing when cancelled (see test_scan_thread.py)
@@ -254,8 +254,8 @@ def test_a_big_set_makes_pixmaps_only_for_what_is_visible(qtbot, wired):
 
 
 def test_thumbnails_keep_tiny_pixels_crisp_and_handle_grayscale(qapp):
-    from ganstudio.gui.images import to_qimage
-    from ganstudio.gui.thumbnails import scaled_pixmap
+    from ganstudio.gui.widgets.images import to_qimage
+    from ganstudio.gui.widgets.thumbnails import scaled_pixmap
 
     rgb = np.zeros((16, 16, 3), dtype=np.uint8)
     rgb[:, :8] = (255, 0, 0)  # left half red

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QCheckBox, QPushButton, QSlider, QSpinBox, QToolBu
 
 from ganstudio.checkpoint import generator_fingerprint
 from ganstudio.export import read_recipe
-from ganstudio.gui.explore_page import EMPTY_TEXT, ExplorePage
+from ganstudio.gui.pages.explore import EMPTY_TEXT, ExplorePage
 from ganstudio.models import build_generator
-from ganstudio.recipe import parse_recipe
+from ganstudio.explore.recipe import parse_recipe
 
 
 def tiny_generator(seed: int = 0):
@@ -178,7 +178,7 @@ def test_gif_of_a_three_keyframe_walk_has_the_requested_frames(qtbot, make_page,
 def test_an_animation_too_big_to_write_is_refused_before_any_work(qtbot, make_page, tmp_path):
     # 2,000 frames at 4,096 px would be ~190 GB of frames in memory: written, it would take
     # the machine's memory, and the app with it (a training run included).
-    from ganstudio.gui.explore_page import AnimationDialog
+    from ganstudio.gui.pages.explore import AnimationDialog
 
     dialog = AnimationDialog(resolution=16)
     qtbot.addWidget(dialog)
@@ -396,7 +396,7 @@ def raw_numbers_shown(page):
 
 
 def expected_raw(look, z_dim=16):
-    from ganstudio.latent import z_from_seed
+    from ganstudio.explore.latent import z_from_seed
 
     base = np.asarray(look.base, np.float32) if look.base is not None else z_from_seed(look.seed, z_dim).numpy()
     return [int(round(float(np.clip(v, -3, 3)) * 100)) for v in base[:8]]

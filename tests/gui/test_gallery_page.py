@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from ganstudio.export import save_png
-from ganstudio.gui.gallery_page import EMPTY_TEXT, GalleryPage
+from ganstudio.gui.pages.gallery import EMPTY_TEXT, GalleryPage
 
 
 @pytest.fixture

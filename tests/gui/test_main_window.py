@@ -144,7 +144,7 @@ def test_a_bad_run_folder_gets_a_plain_message(window, qtbot, tmp_path):
 
 def test_a_run_trained_in_the_terminal_opens_with_its_curve_and_checkpoints(window, qtbot, tmp_path):
     from tiny_runs import tiny_config
-    from ganstudio.cli import main
+    from ganstudio.cli.main import main
 
     (tmp_path / "tiny.json").write_text(tiny_config(train__steps=8).to_json())
     assert main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(tmp_path / "server-run"), "--quiet"]) == 0
@@ -157,7 +157,7 @@ def test_a_run_trained_in_the_terminal_opens_with_its_curve_and_checkpoints(wind
 
 
 def test_warnings_appear_in_plain_words(window, qtbot):
-    from ganstudio.engine import TickReport
+    from ganstudio.training.trainer import TickReport
 
     n = 5
     report = TickReport(
@@ -335,7 +335,7 @@ def test_stop_then_start_at_once_keeps_the_new_run(window, qtbot):
 
 def test_a_late_finished_signal_of_the_previous_run_leaves_the_new_one_running(window, qtbot, tmp_path):
     # The same race, made certain: a thread that is not the current one reports its end.
-    from ganstudio.gui.training_thread import TrainingThread
+    from ganstudio.gui.workers.training import TrainingThread
 
     _use_tiny_demo(window, qtbot)
     qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
@@ -425,7 +425,7 @@ def test_only_training_uses_every_core_while_the_window_is_open(qtbot, tmp_path,
 # ---------------------------------------------------------------- late results of superseded work
 def _tiny_run(tmp_path, name: str) -> Path:
     from tiny_runs import tiny_config
-    from ganstudio.cli import main
+    from ganstudio.cli.main import main
 
     config = tmp_path / f"{name}.json"
     config.write_text(tiny_config(train__steps=8).to_json())
@@ -473,7 +473,7 @@ def test_a_run_that_opens_late_does_not_replace_the_run_opened_since_or_a_new_ru
     import shutil
     import threading
 
-    from ganstudio import history
+    from ganstudio.runs import history
 
     first = _tiny_run(tmp_path, "first-run")
     second = tmp_path / "second-run"
@@ -618,7 +618,7 @@ def test_resuming_a_run_killed_after_its_last_checkpoint_drops_the_steps_trained
     import shutil
 
     from tiny_runs import tiny_config
-    from ganstudio.cli import main
+    from ganstudio.cli.main import main
 
     run = tmp_path / "killed-run"
     (tmp_path / "tiny.json").write_text(tiny_config(train__steps=8).to_json())
@@ -669,7 +669,7 @@ def test_resuming_a_run_killed_after_its_last_checkpoint_drops_the_steps_trained
 
 
 def test_a_warning_leaves_the_panel_when_training_recovers_and_never_shows_twice(window, qtbot):
-    from ganstudio.engine import TickReport
+    from ganstudio.training.trainer import TickReport
 
     def tick(step, d_fake, n=100):
         return TickReport(
@@ -777,7 +777,7 @@ def test_main_with_a_run_folder_argument_opens_that_run(qtbot, tmp_path, monkeyp
 
     import ganstudio.gui.app as app_module
     from tiny_runs import tiny_config
-    from ganstudio.cli import main as cli_main
+    from ganstudio.cli.main import main as cli_main
 
     (tmp_path / "tiny.json").write_text(tiny_config(train__steps=4).to_json())
     assert cli_main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(tmp_path / "my-run"), "--quiet"]) == 0

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 
-from ganstudio.engine import TickReport
-from ganstudio.gui.plots import MIN_TAU, TrainingPlots, _Columns, auto_tau, ema_over_steps
-from ganstudio.metrics import QualityFigure
+from ganstudio.training.trainer import TickReport
+from ganstudio.gui.widgets.plots import MIN_TAU, TrainingPlots, _Columns, auto_tau, ema_over_steps
+from ganstudio.training.metrics import QualityFigure
 
 
 def make_report(first_step: int, d_loss, g_loss=None, d_real=None, d_fake=None, swd: float | None = None) -> TickReport:

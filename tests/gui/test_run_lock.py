@@ -5,13 +5,13 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 
 from ganstudio.gui.app import create_main_window
-from ganstudio.runfolder import RunFolder
+from ganstudio.runs.folder import RunFolder
 
 
 def _tiny_run(tmp_path, name: str):
     from tiny_runs import tiny_config
 
-    from ganstudio.cli import main
+    from ganstudio.cli.main import main
 
     config = tmp_path / f"{name}.json"
     config.write_text(tiny_config(train__steps=8).to_json())

@@ -7,9 +7,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from ganstudio.export import make_grid, save_png
-from ganstudio.gui import sample_view
-from ganstudio.gui.images import to_qimage
-from ganstudio.gui.sample_view import PLACEHOLDER, SampleTimeline
+from ganstudio.gui.widgets import sample_view
+from ganstudio.gui.widgets.images import to_qimage
+from ganstudio.gui.widgets.sample_view import PLACEHOLDER, SampleTimeline
 
 
 def grid(value: int, shape=(34, 66, 3)) -> np.ndarray:

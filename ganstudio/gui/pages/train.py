@@ -30,16 +30,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..bundled import bundled_model_path
-from ..config import ARCHITECTURES, LOSSES, RunConfig
-from ..health import HealthMonitor, HealthWarning
-from ..presets import PRESETS, apply_preset, choose_preset, joint_batch_suits, with_loss
-from ..runfolder import default_runs_dir
-from ..threads import cpu_cores
-from ..wording import format_duration
-from .plots import TrainingPlots
-from .sample_view import SampleTimeline
-from .state import DataState, TrainingState
+from ganstudio.bundled import bundled_model_path
+from ganstudio.config import ARCHITECTURES, LOSSES, RunConfig
+from ganstudio.training.health import HealthMonitor, HealthWarning
+from ganstudio.presets import PRESETS, apply_preset, choose_preset, joint_batch_suits, with_loss
+from ganstudio.runs.folder import default_runs_dir
+from ganstudio.threads import cpu_cores
+from ganstudio.wording import format_duration
+from ganstudio.gui.widgets.plots import TrainingPlots
+from ganstudio.gui.widgets.sample_view import SampleTimeline
+from ganstudio.gui.state import DataState, TrainingState
 
 CHOOSE_RUN = "choose"  # the Start-from entry that opens a folder dialog
 

@@ -20,10 +20,10 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ..data import list_demo_sets
-from .scan_thread import CANCELLED_MESSAGE, printable
-from .state import DataState
-from .thumbnails import THUMB_SIZES, FlipPreview, ThumbnailModel, ThumbnailView
+from ganstudio.data import list_demo_sets
+from ganstudio.gui.workers.scan import CANCELLED_MESSAGE, printable
+from ganstudio.gui.state import DataState
+from ganstudio.gui.widgets.thumbnails import THUMB_SIZES, FlipPreview, ThumbnailModel, ThumbnailView
 
 RESOLUTIONS = (16, 32, 64, 128, 256)
 LEFT_WIDTH = 330

@@ -13,9 +13,9 @@ import time
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
 
-from ..config import ConfigError, DataConfig, parse_color
-from ..data import DataCancelled, DataError, load_images
-from .state import DataState
+from ganstudio.config import ConfigError, DataConfig, parse_color
+from ganstudio.data import DataCancelled, DataError, load_images
+from ganstudio.gui.state import DataState
 
 log = logging.getLogger(__name__)
 

@@ -41,18 +41,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import __version__
-from .explore_variations import KeyframeChips, Section, VariationsGrid, chip_name
-from .explore_view import ExploreCanvas
-from .export_thread import ExportCancelled, ExportThread
-from .render_thread import RenderThread
-from .images import to_qimage
+from ganstudio import __version__
+from ganstudio.gui.widgets.variations import KeyframeChips, Section, VariationsGrid, chip_name
+from ganstudio.gui.widgets.explore_view import ExploreCanvas
+from ganstudio.gui.workers.export import ExportCancelled, ExportThread
+from ganstudio.gui.workers.render import RenderThread
+from ganstudio.gui.widgets.images import to_qimage
 
 if TYPE_CHECKING:  # torch loads in the background at start-up; the window must not wait for it
     import torch
 
-    from ..directions import Directions
-    from ..explorer_model import ExplorerModel, Look
+    from ganstudio.explore.directions import Directions
+    from ganstudio.explore.model import ExplorerModel, Look
 
 EMPTY_TEXT = "Train a model or open a run to explore it — or try the bundled demo model"
 DIRECTIONS = 12  # sliders offered (fewer when the latent is smaller)
@@ -472,7 +472,7 @@ class ExplorePage(QWidget):
         generator = generator.to("cpu").eval().requires_grad_(False)
         z_dim = int(generator.z_dim)
         try:
-            from ..directions import find_directions
+            from ganstudio.explore.directions import find_directions
             directions = find_directions(generator, k=self._k)
         except ValueError:
             directions = None  # an architecture without a readable first layer: no sliders
@@ -484,7 +484,7 @@ class ExplorePage(QWidget):
         if same_space:
             self.model.set_directions(directions)
         else:
-            from ..explorer_model import ExplorerModel
+            from ganstudio.explore.model import ExplorerModel
             self.model = ExplorerModel(z_dim, directions)
             self.model.on_change.append(self._on_look)
             self._grid_looks = []
@@ -536,7 +536,7 @@ class ExplorePage(QWidget):
         # slider would make the picture jump (the strongest directions reorder as it learns).
         if not any(self.model.look.offsets) or self.directions is None:
             try:
-                from ..directions import find_directions
+                from ganstudio.explore.directions import find_directions
                 self.directions = find_directions(generator, k=self._k)
             except ValueError:
                 self.directions = None
@@ -735,7 +735,7 @@ class ExplorePage(QWidget):
     def _base_numbers(self, look: Look) -> np.ndarray:
         if look.base is not None:
             return np.asarray(look.base, np.float32)
-        from ..latent import z_from_seed
+        from ganstudio.explore.latent import z_from_seed
         return z_from_seed(look.seed, self.model.z_dim).numpy()
 
     def _sync_raw(self, look: Look) -> None:
@@ -1024,7 +1024,7 @@ class ExplorePage(QWidget):
         in eval mode and never trained, so reading it beside the render thread is safe."""
         import torch
 
-        from ..latent import to_uint8
+        from ganstudio.explore.latent import to_uint8
 
         with torch.inference_mode():
             return to_uint8(self.generator(latents))
@@ -1033,13 +1033,13 @@ class ExplorePage(QWidget):
         if self.generator is None:
             return None
         if not self.info.get("fingerprint"):
-            from ..checkpoint import generator_fingerprint
+            from ganstudio.checkpoint import generator_fingerprint
 
             self.info["fingerprint"] = generator_fingerprint(self.generator.state_dict())
         return self.info["fingerprint"]
 
     def _recipe(self, look: Look, latent: torch.Tensor, size: int | None = None, smooth: bool | None = None) -> dict:
-        from ..recipe import make_recipe
+        from ganstudio.explore.recipe import make_recipe
 
         recipe = make_recipe(
             look,
@@ -1109,7 +1109,7 @@ class ExplorePage(QWidget):
     def save_artwork(self, path, *, scale: int | None = None, size: int | None = None, smooth: bool | None = None, background: bool = False) -> Path:
         """Render the current look and write it as a PNG with its recipe. With background=True
         the upscale and encode run in an export thread (exportFinished / artworkSaved follow)."""
-        from ..export import save_png, upscale
+        from ganstudio.export import save_png, upscale
 
         if self.model is None:
             raise ValueError("there is no model to render")
@@ -1151,7 +1151,7 @@ class ExplorePage(QWidget):
 
     def save_grid(self, path, *, scale: int = 1, smooth: bool | None = None) -> Path:
         """The variations grid (rendered afresh) as one PNG."""
-        from ..export import make_grid, save_png, upscale
+        from ganstudio.export import make_grid, save_png, upscale
 
         if self.model is None or not self._shown_grid_looks:
             raise ValueError("there are no variations to save")
@@ -1179,7 +1179,7 @@ class ExplorePage(QWidget):
     def copy_image(self) -> None:
         if self.model is None:
             return
-        from ..export import upscale
+        from ganstudio.export import upscale
 
         options = self.save_options()
         look = self.model.look
@@ -1210,7 +1210,7 @@ class ExplorePage(QWidget):
     def export_animation(self, path, frames: int = 48, fps: float = 12, loop: bool = True, size: int | None = None, *, smooth: bool | None = None) -> ExportThread:
         """Walk through the keyframes and write a GIF (or MP4, by the suffix) in an export
         thread; exportFinished(path) or exportFailed(message) follows."""
-        from ..export import check_animation_memory, save_gif, save_mp4, upscale
+        from ganstudio.export import check_animation_memory, save_gif, save_mp4, upscale
 
         if self.model is None or len(self.model.keyframes) < 2:
             raise ValueError("add at least two keyframes first")
@@ -1220,7 +1220,7 @@ class ExplorePage(QWidget):
         looks = self.model.walk(int(frames), spherical=self.spherical(), loop=bool(loop))
         import torch
 
-        from ..latent import to_uint8
+        from ganstudio.explore.latent import to_uint8
 
         z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in looks])
         generator = copy.deepcopy(self.generator)  # the export thread's own copy
@@ -1357,7 +1357,7 @@ class AnimationDialog(QDialog):
         form.addRow(buttons)
 
     def _sync(self) -> None:
-        from ..export import ExportError, animation_memory, check_animation_memory
+        from ganstudio.export import ExportError, animation_memory, check_animation_memory
 
         frames, side = self.frames_spin.value(), self.size_spin.value()
         seconds = f"{frames / self.fps_spin.value():.1f} seconds"

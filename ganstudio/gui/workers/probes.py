@@ -17,9 +17,9 @@ class DeviceProbe(QThread):
 
     def run(self) -> None:
         try:
-            from .. import engine  # noqa: F401 - warm the import so Start is instant
-            from ..device import describe_device, pick_device
-            from ..threads import leave_the_cores_to_training
+            from ganstudio.training import trainer as engine  # noqa: F401 - warm the import so Start is instant
+            from ganstudio.device import describe_device, pick_device
+            from ganstudio.threads import leave_the_cores_to_training
 
             device = pick_device("auto")
             description = describe_device(device)  # names torch's own thread count: training's
@@ -42,8 +42,8 @@ class RunReader(QThread):
         self.root = Path(root)
 
     def run(self) -> None:
-        from ..history import read_run
-        from ..runfolder import RunFolderError
+        from ganstudio.runs.history import read_run
+        from ganstudio.runs.folder import RunFolderError
 
         try:
             self.loaded.emit(read_run(self.root))
@@ -67,9 +67,9 @@ class GeneratorLoader(QThread):
     def run(self) -> None:
         import dataclasses
 
-        from ..checkpoint import CheckpointError, load_generator
-        from ..runfolder import best_reason
-        from ..threads import leave_the_cores_to_training
+        from ganstudio.checkpoint import CheckpointError, load_generator
+        from ganstudio.runs.folder import best_reason
+        from ganstudio.threads import leave_the_cores_to_training
 
         try:
             leave_the_cores_to_training()

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .atomic import write_text_atomically
-from .config import ConfigError, RunConfig
+from ganstudio.atomic import write_text_atomically
+from ganstudio.config import ConfigError, RunConfig
 
 
 class RunFolderError(ValueError):

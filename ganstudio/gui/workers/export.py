@@ -43,7 +43,7 @@ class ExportThread(QThread):
 
     def run(self) -> None:  # noqa: D401 - QThread entry point
         try:
-            from ..threads import leave_the_cores_to_training
+            from ganstudio.threads import leave_the_cores_to_training
 
             leave_the_cores_to_training()  # an export beside training must not slow it down
             path = self._job(lambda d, t: self.progress.emit(int(d), int(t)), self._cancel.is_set)

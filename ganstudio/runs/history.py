@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig
-from .runfolder import RunFolder, RunFolderError
+from ganstudio.config import RunConfig
+from ganstudio.runs.folder import RunFolder, RunFolderError
 
 SERIES = ("d_loss", "g_loss", "d_real", "d_fake")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
-from ..config import RunConfig
+from ganstudio.config import RunConfig
 
 log = logging.getLogger("ganstudio.gui.training")
 
@@ -75,18 +75,18 @@ class TrainingThread(QThread):
     def run(self) -> None:  # noqa: D401 - QThread entry point
         folder_lock = None
         try:
-            from ..threads import let_the_window_go_first
+            from ganstudio.threads import let_the_window_go_first
 
             self.native_id = threading.get_native_id()
             self.niceness = let_the_window_go_first()  # before torch starts this thread's helpers
             import torch
 
-            from ..checkpoint import CheckpointError
-            from ..config import ConfigError
-            from ..device import DeviceError, describe_device
-            from ..engine import Trainer, TrainingError
-            from ..runfolder import RunFolder, RunFolderError
-            from ..threads import remember_torch_default, training_threads_beside_window
+            from ganstudio.checkpoint import CheckpointError
+            from ganstudio.config import ConfigError
+            from ganstudio.device import DeviceError, describe_device
+            from ganstudio.training.trainer import Trainer, TrainingError
+            from ganstudio.runs.folder import RunFolder, RunFolderError
+            from ganstudio.threads import remember_torch_default, training_threads_beside_window
 
             # None: leave torch alone; 0: automatic (all cores but one where there are 4 or more).
             default = remember_torch_default(torch.get_num_threads())
@@ -101,8 +101,8 @@ class TrainingThread(QThread):
                 folder_lock = RunFolder(self._run_dir).lock()
                 config, images, start = self._config, self._images, None
                 if self._start_from:
-                    from ..plan import convert_channels
-                    from ..warm_start import adopt, load_starting_point
+                    from ganstudio.plan import convert_channels
+                    from ganstudio.training.warm_start import adopt, load_starting_point
 
                     start = load_starting_point(self._start_from)
                     # The size is the Data page's (its images are decoded at it); a colour left on

@@ -122,12 +122,12 @@ class RenderThread(QThread):
     def run(self) -> None:  # noqa: D401 - QThread entry point
         import torch
 
-        from ..latent import to_uint8
+        from ganstudio.explore.latent import to_uint8
 
         if self._threads > 0:
             torch.set_num_threads(self._threads)
         else:
-            from ..threads import leave_the_cores_to_training
+            from ganstudio.threads import leave_the_cores_to_training
 
             leave_the_cores_to_training()
         self.torch_threads = torch.get_num_threads()

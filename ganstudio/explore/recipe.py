@@ -17,8 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from .directions import Directions
-from .explorer_model import MAX_TRUNCATION, Look
+from ganstudio.explore.directions import Directions
+from ganstudio.explore.model import MAX_TRUNCATION, Look
 
 __all__ = ["RECIPE_VERSION", "Recipe", "make_recipe", "parse_recipe", "MAX_Z_DIM", "MAX_DIRECTIONS"]
 

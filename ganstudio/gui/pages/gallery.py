@@ -21,9 +21,9 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer, S
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
-from ..export import read_recipe
-from .images import to_qimage
-from .thumbnails import ThumbnailView
+from ganstudio.export import read_recipe
+from ganstudio.gui.widgets.images import to_qimage
+from ganstudio.gui.widgets.thumbnails import ThumbnailView
 
 CELL = 160
 EMPTY_TEXT = "No saved pieces yet. Save artwork on the Explore page and it appears here."

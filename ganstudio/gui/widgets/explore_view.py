@@ -10,7 +10,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .images import to_qimage
+from ganstudio.gui.widgets.images import to_qimage
 
 BACKDROP = QColor(24, 25, 27)
 TEXT = QColor(170, 172, 178)

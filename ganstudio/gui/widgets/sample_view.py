@@ -26,7 +26,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
-from .images import to_qimage
+from ganstudio.gui.widgets.images import to_qimage
 
 MEMORY_GRIDS = 64  # decoded grids that have a file on disk (an LRU)
 LIVE_GRIDS = 200  # grids whose only copy is in memory: the newest this many ...

@@ -14,8 +14,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .directions import Directions
-from .latent import lerp, slerp, truncate, z_from_seed
+from ganstudio.explore.directions import Directions
+from ganstudio.explore.latent import lerp, slerp, truncate, z_from_seed
 
 __all__ = ["Look", "ExplorerModel", "MAX_TRUNCATION", "MAX_UNDO"]
 

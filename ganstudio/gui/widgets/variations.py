@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .explore_view import BACKDROP, fit_rect
-from .images import to_qimage
+from ganstudio.gui.widgets.explore_view import BACKDROP, fit_rect
+from ganstudio.gui.widgets.images import to_qimage
 
 SELECTED = QColor(255, 190, 70)  # a warm "picked" colour, distinct from the blue highlight
 HOVER = QColor(120, 160, 200)

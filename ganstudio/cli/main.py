@@ -15,7 +15,7 @@ import traceback
 from pathlib import Path
 from typing import NoReturn, Sequence
 
-from .wording import format_duration
+from ganstudio.wording import format_duration
 
 EXIT_USAGE = 2
 
@@ -80,8 +80,8 @@ def _truncation(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-    from .presets import PRESETS
+    from ganstudio import __version__
+    from ganstudio.presets import PRESETS
 
     parser = _Parser(prog="ganstudio", description="Train a GAN on your own images and explore what it learned.")
     parser.add_argument("--version", action="version", version=f"GAN Studio {__version__}")
@@ -174,15 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # no command: open the desktop app
-        from .gui.app import main as run_app
+        from ganstudio.gui.app import main as run_app
 
         return run_app(sys.argv[:1])
-    from .checkpoint import CheckpointError
-    from .config import ConfigError
-    from .data import DataCancelled, DataError
-    from .device import DeviceError
-    from .engine import TrainingError
-    from .runfolder import RunFolderError
+    from ganstudio.checkpoint import CheckpointError
+    from ganstudio.config import ConfigError
+    from ganstudio.data import DataCancelled, DataError
+    from ganstudio.device import DeviceError
+    from ganstudio.training.trainer import TrainingError
+    from ganstudio.runs.folder import RunFolderError
 
     handlers = {"train": _cmd_train, "generate": _cmd_generate, "info": _cmd_info, "export-model": _cmd_export_model}
     try:
@@ -209,8 +209,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ---------------------------------------------------------------------------- train
 def _cmd_train(args: argparse.Namespace) -> int:
-    from .distributed import context_from_env
-    from .runfolder import RunFolder
+    from ganstudio.training.distributed import context_from_env
+    from ganstudio.runs.folder import RunFolder
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -227,16 +227,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, out: Path, ctx) -> int:
-    from .checkpoint import load_checkpoint
-    from .config import ConfigError, RunConfig
-    from .data import load_images
-    from .device import describe_device, pick_device
-    from .distributed import init_distributed, shutdown_distributed
-    from .engine import Trainer
-    from .plan import decide_data, describe_color, describe_mirror
-    from .presets import apply_preset, choose_preset, get_preset, with_loss
-    from .runfolder import RunFolder
-    from .warm_start import adopt, load_starting_point
+    from ganstudio.checkpoint import load_checkpoint
+    from ganstudio.config import ConfigError, RunConfig
+    from ganstudio.data import load_images
+    from ganstudio.device import describe_device, pick_device
+    from ganstudio.training.distributed import init_distributed, shutdown_distributed
+    from ganstudio.training.trainer import Trainer
+    from ganstudio.plan import decide_data, describe_color, describe_mirror
+    from ganstudio.presets import apply_preset, choose_preset, get_preset, with_loss
+    from ganstudio.runs.folder import RunFolder
+    from ganstudio.training.warm_start import adopt, load_starting_point
 
     run = RunFolder(out)
     start = None  # a model to start from (--init-from)
@@ -365,7 +365,7 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
 
 def _with_overrides(config, overrides: list[str]):
     """--set section.key=value, each checked like a line of config.json."""
-    from .config import RunConfig
+    from ganstudio.config import RunConfig
 
     if not overrides:
         return config
@@ -388,7 +388,7 @@ def _with_overrides(config, overrides: list[str]):
 def _load_data(config, ctx, *, quiet: bool, load_images):
     """Rank 0 decodes (and fills the cache) first; the other ranks then read the cache."""
     d = config.data
-    from .config import parse_color
+    from ganstudio.config import parse_color
 
     def load():
         return load_images(d.source, resolution=d.resolution, fit=d.fit, color=d.color, background=parse_color(d.background))
@@ -478,7 +478,7 @@ MAX_PICTURE_SEED = 2**63 - 1  # the largest seed of a picture: what the explorer
 
 def _check_size(side: int, *, scale: int | None, size: int | None, what: str) -> None:
     """Refuse an output size export.upscale can't make, before anything is written."""
-    from .export import MAX_SIDE
+    from ganstudio.export import MAX_SIDE
 
     wanted = size if size is not None else side * (scale or 1)
     if wanted > MAX_SIDE:
@@ -490,12 +490,12 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from . import __version__
-    from .checkpoint import load_generator
-    from .explorer_model import Look
-    from .export import make_grid, save_png, upscale
-    from .latent import render
-    from .recipe import make_recipe
+    from ganstudio import __version__
+    from ganstudio.checkpoint import load_generator
+    from ganstudio.explore.model import Look
+    from ganstudio.export import make_grid, save_png, upscale
+    from ganstudio.explore.latent import render
+    from ganstudio.explore.recipe import make_recipe
 
     if _is_png(Path(args.model)):
         return _rerender_png(args)
@@ -559,11 +559,11 @@ def _rerender_png(args: argparse.Namespace) -> int:
     """`generate PIECE.png`: the same picture again, from its recipe, at another size."""
     import torch
 
-    from . import __version__
-    from .checkpoint import CheckpointError, load_generator
-    from .export import read_recipe, save_png, upscale
-    from .latent import render
-    from .recipe import make_recipe, parse_recipe
+    from ganstudio import __version__
+    from ganstudio.checkpoint import CheckpointError, load_generator
+    from ganstudio.export import read_recipe, save_png, upscale
+    from ganstudio.explore.latent import render
+    from ganstudio.explore.recipe import make_recipe, parse_recipe
 
     piece = Path(args.model)
     try:
@@ -626,7 +626,7 @@ def _load_matching(target: str, fingerprint: str, prefer: str):
     """--model: a checkpoint file as given; for a run folder, the checkpoint whose
     generator made the piece if there is one (the artist means "this run"), else the
     preferred one."""
-    from .checkpoint import CheckpointError, load_generator
+    from ganstudio.checkpoint import CheckpointError, load_generator
 
     folder = Path(target) / "checkpoints"
     if Path(target).is_dir() and folder.is_dir():
@@ -643,7 +643,7 @@ def _load_matching(target: str, fingerprint: str, prefer: str):
 
 # ---------------------------------------------------------------------------- export-model
 def _cmd_export_model(args: argparse.Namespace) -> int:
-    from .checkpoint import save_generator_only
+    from ganstudio.checkpoint import save_generator_only
 
     try:
         written = save_generator_only(args.model, args.out, prefer=args.checkpoint)
@@ -655,10 +655,10 @@ def _cmd_export_model(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- info
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
-    from .config import RunConfig
-    from .plan import describe_color, describe_mirror
-    from .runfolder import RunFolder, chosen_generator
+    from ganstudio.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
+    from ganstudio.config import RunConfig
+    from ganstudio.plan import describe_color, describe_mirror
+    from ganstudio.runs.folder import RunFolder, chosen_generator
 
     target = Path(args.target)
     summary: dict = {"path": str(target)}

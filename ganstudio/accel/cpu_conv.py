@@ -47,7 +47,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..timing import best_seconds_taking_turns
+from ganstudio.timing import best_seconds_taking_turns
 
 # (what, layer shape key) -> "onednn" or "matmul"; filled on first use, per process.
 _PLANS: dict[tuple, str] = {}

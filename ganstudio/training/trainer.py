@@ -27,26 +27,26 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import __version__
-from .augment import AdaptiveAugment, diff_augment
-from .checkpoint import CheckpointError, DamagedCheckpointError, load_checkpoint, save_checkpoint
-from .config import RunConfig, parse_policy
-from .data import ImageBank
-from .device import Precision, compile_unavailable_reason, pick_device, resolve_precision
-from .distributed import DistContext
-from .ema import ema_beta, make_ema_copy, recalibrate_batch_norm, update_ema
-from .export import make_grid, save_png
-from .latent import render, z_batch_from_seeds
-from .losses import d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
-from .metrics import QualityFigure, SlicedWasserstein, mean_pairwise_distance
-from .models import build_discriminator, build_generator
-from .plan import decide_data
-from .presets import without_color
-from .quality import QualityTracker, Verdict
-from .runfolder import RunFolder
-from .warm_start import StartingPoint, first_layers, load_into
+from ganstudio import __version__
+from ganstudio.training.augment import AdaptiveAugment, diff_augment
+from ganstudio.checkpoint import CheckpointError, DamagedCheckpointError, load_checkpoint, save_checkpoint
+from ganstudio.config import RunConfig, parse_policy
+from ganstudio.data import ImageBank
+from ganstudio.device import Precision, compile_unavailable_reason, pick_device, resolve_precision
+from ganstudio.training.distributed import DistContext
+from ganstudio.training.ema import ema_beta, make_ema_copy, recalibrate_batch_norm, update_ema
+from ganstudio.export import make_grid, save_png
+from ganstudio.explore.latent import render, z_batch_from_seeds
+from ganstudio.training.losses import d_accuracy_stats, d_loss, g_loss, gradient_penalty, r1_penalty
+from ganstudio.training.metrics import QualityFigure, SlicedWasserstein, mean_pairwise_distance
+from ganstudio.models import build_discriminator, build_generator
+from ganstudio.plan import decide_data
+from ganstudio.presets import without_color
+from ganstudio.training.quality import QualityTracker, Verdict
+from ganstudio.runs.folder import RunFolder
+from ganstudio.training.warm_start import StartingPoint, first_layers, load_into
 
-log = logging.getLogger("ganstudio.engine")
+log = logging.getLogger("ganstudio.training.trainer")
 
 # Rows of the per-step statistics buffer, in this order.
 STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")

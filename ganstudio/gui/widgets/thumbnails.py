@@ -13,7 +13,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListView, QSizePolicy, QWidget
 
-from .images import to_qimage
+from ganstudio.gui.widgets.images import to_qimage
 
 THUMB_SIZES = (64, 96, 128, 192)  # display cell sizes offered to the user, in pixels
 _CACHE_LIMIT = 600  # a few screens' worth at the smallest size

@@ -22,8 +22,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from .checkpoint import CheckpointError, load_checkpoint, load_weights, resolve_checkpoint_path
-from .config import ConfigError, RunConfig
+from ganstudio.checkpoint import CheckpointError, load_checkpoint, load_weights, resolve_checkpoint_path
+from ganstudio.config import ConfigError, RunConfig
 
 # With a discriminator from the source, this many of its first convolutions stay frozen.
 FROZEN_D_LAYERS = 1

@@ -1,0 +1,1 @@
+"""QThread workers: QtCore and pure modules only, so nothing here can touch a widget."""
