@@ -15,3 +15,9 @@ def format_duration(seconds: float | None) -> str:
     if minutes:
         return f"{minutes}m {secs:02d}s"
     return f"{secs}s"
+
+
+def printable(text: str) -> str:
+    """A file name as a window can show it: a byte that is not UTF-8 (an old zip, a USB stick)
+    becomes U+FFFD, as file managers show it. Qt would drop it, naming another file."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("stop_compile_workers")
 
 
 def _events(reports):
-    return [event for report in reports for event in report.events]
+    return [event.text for report in reports for event in report.events]
 
 
 def _losses(run_dir):

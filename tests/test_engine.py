@@ -13,7 +13,7 @@ from PIL import Image
 
 from tiny_runs import tiny_config
 from ganstudio.checkpoint import load_checkpoint
-from ganstudio.training.trainer import Trainer, TrainingError
+from ganstudio.training.trainer import EventKind, Trainer, TrainingError
 
 
 def _train(config, images, run_dir, **kwargs):
@@ -179,7 +179,7 @@ def test_nan_loss_rolls_back_lowers_learning_rates_and_continues(tiny_images, tm
     run_dir = tmp_path / "run"
     trainer = Trainer(tiny_config(train__steps=16), tiny_images, run_dir, device="cpu")
     reports = _run_poisoned_after_the_first_report(trainer)
-    events = [e for r in reports for e in r.events]
+    events = [e.text for r in reports for e in r.events]
     assert any("NaN" in e and "halved the learning rates" in e for e in events)
     assert reports[-1].state == "finished" and reports[-1].step == 16
     assert reports[-1].lr_scale == 0.5
@@ -301,7 +301,7 @@ def test_out_of_memory_halves_the_batch_and_training_continues(tiny_images, tmp_
 
     trainer.bank.sample = sample_that_needs_memory
     reports = list(trainer.run())
-    events = [e for r in reports for e in r.events]
+    events = [e.text for r in reports for e in r.events]
     assert any("ran out of memory with 16 images per step: halved the batch to 8" in e for e in events)
     assert any("halved the batch to 4" in e for e in events)
     assert reports[-1].state == "finished" and reports[-1].step == 8 and reports[-1].batch == 4
@@ -329,11 +329,11 @@ def test_losses_that_stay_nan_halve_again_and_end_in_a_plain_message(tiny_images
             break  # never gave up: fail below rather than loop for ever
         with torch.no_grad():  # broken for good: every step's losses are NaN
             next(trainer.D.parameters()).fill_(float("nan"))
-    scales = [r.lr_scale for r in reports if any("halved the learning rates" in e for e in r.events)]
+    scales = [r.lr_scale for r in reports if any("halved the learning rates" in e.text for e in r.events)]
     assert scales[:3] == [0.5, 0.25, 0.125]
     assert reports[-1].state == "diverged"
     assert len(scales) == MAX_ROLLBACKS
-    assert any(e.startswith("Training diverged") for e in reports[-1].events)
+    assert any(e.kind is EventKind.DIVERGED and e.text.startswith("Training diverged") for e in reports[-1].events)
 
 
 def test_a_rollback_keeps_the_best_quality_so_far(tiny_images, tmp_path):
@@ -344,7 +344,7 @@ def test_a_rollback_keeps_the_best_quality_so_far(tiny_images, tmp_path):
     config = tiny_config(train__steps=16, schedule__metric_seconds=0.0)  # a quality figure every tick
     trainer = Trainer(config, tiny_images, run_dir, device="cpu")
     reports = _run_poisoned_after_the_first_report(trainer)
-    assert any("halved the learning rates" in e for r in reports for e in r.events)
+    assert any("halved the learning rates" in e.text for r in reports for e in r.events)
     figures = [r.quality.swd for r in reports if r.quality is not None]
     assert trainer.quality.lowest == pytest.approx(min(figures))
     # From the first figure on, every report shows the figure of a generator measured so far,
@@ -385,7 +385,7 @@ def test_a_resume_keeps_a_best_checkpoint_newer_than_the_latest(tiny_images, tmp
 def test_r1_is_applied_once_per_due_step_whatever_the_discriminator_updates(tiny_images, monkeypatch):
     """Lazy R1 every 2 steps, weighted by 2: with 2 discriminator updates per step it must
     still be applied once per due step, not once per update (twice the strength asked for)."""
-    import ganstudio.training.trainer as engine
+    import ganstudio.training.step as engine
 
     calls = []
     real = engine.r1_penalty

@@ -15,7 +15,7 @@ import torch
 from tiny_runs import tiny_config
 
 import ganstudio.atomic
-import ganstudio.training.trainer
+import ganstudio.training.snapshot
 import ganstudio.export
 from ganstudio.checkpoint import load_checkpoint
 from ganstudio.training.trainer import Trainer
@@ -43,7 +43,7 @@ def _temp_files(run: Path) -> list[str]:
 
 
 def _events(reports) -> list[str]:
-    return [e for r in reports for e in r.events]
+    return [e.text for r in reports for e in r.events]
 
 
 def _assert_finished_every_step(reports) -> None:
@@ -63,7 +63,7 @@ class _FailingSaves:
         self.where = where
         self.active = False
         self.failed = 0
-        real_save = ganstudio.training.trainer.save_checkpoint
+        real_save = ganstudio.training.snapshot.save_checkpoint
 
         def save_checkpoint(path, payload):
             self.active = fail_steps(int(payload["step"]))
@@ -72,7 +72,7 @@ class _FailingSaves:
             finally:
                 self.active = False
 
-        monkeypatch.setattr(ganstudio.training.trainer, "save_checkpoint", save_checkpoint)
+        monkeypatch.setattr(ganstudio.training.snapshot, "save_checkpoint", save_checkpoint)
         if where == "write":  # the disk fills up halfway through writing the temp file
             real_torch_save = torch.save
 
@@ -191,10 +191,10 @@ def test_disk_full_for_sample_grids_and_stats_keeps_training_and_says_so(tiny_im
     _assert_finished_every_step(reports)
     later = reports[1:]
     for report in later:
-        events = " | ".join(report.events)
+        events = " | ".join(e.text for e in report.events)
         assert "Could not save the sample grid: No space left on device" in events, events
         assert "Could not write stats.jsonl: No space left on device" in events, events
-        for message in report.events:
+        for message in (e.text for e in report.events):
             _assert_plain(message)
         # The app still shows the newest samples and curves: they travel in the report.
         assert report.sample_grid is not None and len(report.d_loss) == 2
@@ -208,7 +208,7 @@ def test_disk_full_for_sample_grids_and_stats_keeps_training_and_says_so(tiny_im
 
 def test_read_only_run_folder_for_checkpoints_keeps_training_and_the_old_checkpoint(tiny_images, tmp_path, monkeypatch):
     run = tmp_path / "run"
-    real_save = ganstudio.training.trainer.save_checkpoint
+    real_save = ganstudio.training.snapshot.save_checkpoint
     attempts = []
 
     def save_checkpoint(path, payload):
@@ -217,7 +217,7 @@ def test_read_only_run_folder_for_checkpoints_keeps_training_and_the_old_checkpo
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
         return real_save(path, payload)
 
-    monkeypatch.setattr(ganstudio.training.trainer, "save_checkpoint", save_checkpoint)
+    monkeypatch.setattr(ganstudio.training.snapshot, "save_checkpoint", save_checkpoint)
     trainer = Trainer(_config(), tiny_images, run, device="cpu")
     latest = run / "checkpoints" / "latest.pt"
     reports = list(trainer.run())
@@ -248,10 +248,10 @@ def test_nothing_in_the_run_folder_can_be_written_keeps_training(tiny_images, tm
         exc_type = PermissionError if error == errno.EACCES else OSError
         raise exc_type(error, os.strerror(error), str(path))
 
-    real_save = ganstudio.training.trainer.save_checkpoint
+    real_save = ganstudio.training.snapshot.save_checkpoint
     real_write_bytes = ganstudio.export.write_bytes_atomically
     real_append = RunFolder.append_stats
-    monkeypatch.setattr(ganstudio.training.trainer, "save_checkpoint", lambda p, s: fail(p) if broken["on"] else real_save(p, s))
+    monkeypatch.setattr(ganstudio.training.snapshot, "save_checkpoint", lambda p, s: fail(p) if broken["on"] else real_save(p, s))
     monkeypatch.setattr(
         ganstudio.export, "write_bytes_atomically", lambda t, d, **k: fail(t) if broken["on"] else real_write_bytes(t, d, **k)
     )

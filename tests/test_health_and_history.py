@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tiny_runs import tiny_config
-from ganstudio.training.trainer import TickReport, Trainer
+from ganstudio.training.trainer import Event, EventKind, TickReport, Trainer
 from ganstudio.training.health import HealthMonitor
 from ganstudio.runs.history import read_run
 from ganstudio.training.metrics import QualityFigure
@@ -61,7 +61,7 @@ def test_quality_getting_worse_offers_the_best_checkpoint():
 
 def test_rollback_and_divergence_events_become_warnings():
     monitor = HealthMonitor()
-    raised = monitor.update(_report(10, events=("The losses became invalid (NaN) near step 9: went back to step 0",)))
+    raised = monitor.update(_report(10, events=(Event(EventKind.ROLLED_BACK, "The losses became invalid (NaN) near step 9: went back to step 0"),)))
     assert [w.kind for w in raised] == ["rollback"]
     raised = monitor.update(_report(20, state="diverged"))
     assert [w.kind for w in raised] == ["diverged"]
@@ -127,8 +127,8 @@ def test_a_run_that_diverged_is_not_said_to_have_recovered():
         "Training diverged: the losses became invalid 4 times even after lowering the learning rates. "
         "Try a lower learning rate or another loss."
     )
-    raised = monitor.update(_report(40, n=0, state="diverged", events=(message,)))
+    raised = monitor.update(_report(40, n=0, state="diverged", events=(Event(EventKind.DIVERGED, message),)))
     assert [w.kind for w in raised] == ["diverged"]
     assert not any("recovered" in w.title for w in raised)
     rollback = "The losses became invalid (NaN) near step 9: went back to step 4 and halved the learning rates (now x0.5)."
-    assert [w.kind for w in HealthMonitor().update(_report(10, n=0, events=(rollback,)))] == ["rollback"]
+    assert [w.kind for w in HealthMonitor().update(_report(10, n=0, events=(Event(EventKind.ROLLED_BACK, rollback),)))] == ["rollback"]

@@ -442,7 +442,7 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
             last = report
             if bar is None:
                 for event in report.events:
-                    print(event, file=sys.stderr)
+                    print(event.text, file=sys.stderr)
                 continue
             if cfg.steps:
                 bar.update(report.step - shown_at)
@@ -457,7 +457,7 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
                 postfix += f"  SWD {report.best_quality:.2f}"
             bar.set_postfix_str(postfix, refresh=True)
             for event in report.events:
-                bar.write(event)
+                bar.write(event.text)
     finally:
         if bar is not None:
             bar.close()

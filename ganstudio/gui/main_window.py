@@ -31,7 +31,7 @@ from ganstudio.config import DataConfig, RunConfig
 from ganstudio.gui.pages.data import DataPage
 from ganstudio.gui.pages.explore import ExplorePage
 from ganstudio.gui.pages.gallery import GalleryPage
-from ganstudio.gui.workers.scan import ScanController
+from ganstudio.gui.controllers.scan import ScanController
 from ganstudio.gui.state import DataState, TrainingState
 from ganstudio.gui.pages.train import TrainPage
 from ganstudio.gui.workers.training import TrainingThread

@@ -6,12 +6,26 @@ them and call their setters; only the main window connects them to threads.
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from ganstudio.config import DataConfig, RunConfig
 from ganstudio.plan import decide_data
+
+
+class ScanStatus(enum.Enum):
+    """Where reading the chosen data set stands."""
+
+    WAITING = "waiting"  # nothing read yet
+    SCANNING = "scanning"
+    READY = "ready"  # images set
+    FAILED = "failed"  # error set
+    CANCELLED = "cancelled"  # the user's Cancel; error holds the words to show
+
+
+CANCELLED_MESSAGE = "Reading the images was cancelled. Choose a data set, or press Scan again."
 
 
 class DataState(QObject):
@@ -27,7 +41,11 @@ class DataState(QObject):
         self.choice = DataConfig()
         self.images = None  # ganstudio.data.ImageSet once scanned
         self.error: str | None = None
-        self.scanning = False
+        self.status = ScanStatus.WAITING
+
+    @property
+    def scanning(self) -> bool:
+        return self.status is ScanStatus.SCANNING
 
     def decided_choice(self) -> DataConfig:
         """The choice with colour and mirroring settled by the scanned images (plan.decide_data);
@@ -44,23 +62,26 @@ class DataState(QObject):
         self.choiceChanged.emit()
 
     def set_scanning(self) -> None:
-        self.scanning = True
+        self.status = ScanStatus.SCANNING
         self.scanStarted.emit()
 
     def set_progress(self, done: int, total: int) -> None:
         self.scanProgress.emit(done, total)
 
     def set_images(self, images) -> None:
-        self.scanning = False
+        self.status = ScanStatus.READY
         self.images = images
         self.error = None
         self.imagesChanged.emit()
 
-    def set_error(self, message: str) -> None:
-        self.scanning = False
+    def set_error(self, message: str, status: ScanStatus = ScanStatus.FAILED) -> None:
+        self.status = status
         self.images = None
         self.error = message
         self.imagesChanged.emit()
+
+    def set_cancelled(self) -> None:
+        self.set_error(CANCELLED_MESSAGE, ScanStatus.CANCELLED)
 
 
 class TrainingState(QObject):

@@ -53,7 +53,7 @@ def read_run(root: str | Path) -> RunHistory:
     series = {name: np.array([_num(r.get(name)) for r in trained], dtype=np.float64) for name in SERIES}
     measured = [r for r in records if r.get("swd") is not None]
     varied = [r for r in records if r.get("diversity") is not None]
-    events = [(int(r.get("step", 0)), str(e)) for r in records for e in r.get("events", []) or []]
+    events = [(int(r.get("step", 0)), _event_text(e)) for r in records for e in r.get("events", []) or []]
     last = records[-1] if records else {}
     checkpoints = folder.checkpoint_names()
     return RunHistory(
@@ -78,3 +78,8 @@ def _num(value) -> float:
         return float(value) if value is not None else float("nan")
     except (TypeError, ValueError):
         return float("nan")
+
+
+def _event_text(event) -> str:
+    """An event as stats.jsonl holds it: {"kind", "text"} (plain text in runs from before kinds)."""
+    return str(event.get("text", "")) if isinstance(event, dict) else str(event)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ganstudio.training.report import EventKind
+
 
 @dataclass(frozen=True)
 class HealthWarning:
@@ -53,12 +55,11 @@ class HealthMonitor:
         self._check_collapse(report, step, new)
         self._check_quality(report, step, new)
         for event in report.events:
-            # Only a rollback recovered; "Training diverged: the losses became invalid ..." did not
-            # (the "diverged" warning below says so).
-            if "went back to step" in event:
-                new.append(self._raise(HealthWarning("rollback", "Training hit an invalid value and recovered", event, step)))
-            elif event.startswith("Could not"):
-                new.append(self._raise(HealthWarning("save_failed", "A file could not be saved", event, step)))
+            # Only a rollback recovered; a run that diverged did not (the "diverged" warning below says so).
+            if event.kind is EventKind.ROLLED_BACK:
+                new.append(self._raise(HealthWarning("rollback", "Training hit an invalid value and recovered", event.text, step)))
+            elif event.kind is EventKind.SAVE_FAILED:
+                new.append(self._raise(HealthWarning("save_failed", "A file could not be saved", event.text, step)))
         if report.state == "diverged":
             new.append(
                 self._raise(

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QLineEdit, QProgre
 from ganstudio.config import DataConfig
 from ganstudio.data import ImageSet, SkippedFile
 from ganstudio.gui.pages.data import DataPage, describe_source, dropped_source
-from ganstudio.gui.workers.scan import CANCELLED_MESSAGE, ScanController
+from ganstudio.gui.controllers.scan import ScanController
+from ganstudio.gui.state import CANCELLED_MESSAGE
 from ganstudio.gui.state import DataState
 
 BIG = "demo:shapes:20000"  # still drawing when cancelled (see test_scan_thread.py)

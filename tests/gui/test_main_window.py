@@ -157,7 +157,7 @@ def test_a_run_trained_in_the_terminal_opens_with_its_curve_and_checkpoints(wind
 
 
 def test_warnings_appear_in_plain_words(window, qtbot):
-    from ganstudio.training.trainer import TickReport
+    from ganstudio.training.report import Event, EventKind, TickReport
 
     n = 5
     report = TickReport(
@@ -165,7 +165,7 @@ def test_warnings_appear_in_plain_words(window, qtbot):
         d_real=np.full(n, 0.6, np.float32), d_fake=np.full(n, 0.4, np.float32), steps_per_second=1.0,
         images_per_second=8.0, elapsed=1.0, eta=None, progress=None, batch=8, lr_scale=0.5,
         augment_probability=0.0, state="running",
-        events=("The losses became invalid (NaN) near step 9: went back to step 4 and halved the learning rates (now x0.5).",),
+        events=(Event(EventKind.ROLLED_BACK, "The losses became invalid (NaN) near step 9: went back to step 4 and halved the learning rates (now x0.5)."),),
     )
     window.training.add_report(report)
     assert window.train_page.warning_titles() == ["Training hit an invalid value and recovered"]

@@ -11,7 +11,9 @@ from PIL import Image
 from ganstudio.config import DataConfig
 from ganstudio.data import ImageSet
 from ganstudio.gui.workers import scan as scan_thread
-from ganstudio.gui.workers.scan import CANCELLED_MESSAGE, ScanController, ScanWorker
+from ganstudio.gui.controllers.scan import ScanController
+from ganstudio.gui.state import CANCELLED_MESSAGE
+from ganstudio.gui.workers.scan import ScanWorker
 from ganstudio.gui.state import DataState
 
 # Big enough that it is still drawing when we cancel (about 10 s if left alone), and a

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.data import list_demo_sets
-from ganstudio.gui.workers.scan import CANCELLED_MESSAGE, printable
-from ganstudio.gui.state import DataState
+from ganstudio.gui.state import DataState, ScanStatus
+from ganstudio.wording import printable
 from ganstudio.gui.widgets.thumbnails import THUMB_SIZES, FlipPreview, ThumbnailModel, ThumbnailView
 
 RESOLUTIONS = (16, 32, 64, 128, 256)
@@ -526,7 +526,7 @@ class DataPage(QWidget):
             self.error_frame.hide()
             return
         message = printable(message)
-        cancelled = message == CANCELLED_MESSAGE
+        cancelled = self.state.status is ScanStatus.CANCELLED
         self.error_label.setText(message if cancelled else f"<b>This data set can't be used.</b><br>{html.escape(message)}")
         self.error_label.setTextFormat(Qt.TextFormat.PlainText if cancelled else Qt.TextFormat.RichText)
         # A cancel is the user's own doing: say it calmly; a real problem gets a warm red.

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from ganstudio.bundled import bundled_model_path
 from ganstudio.config import ARCHITECTURES, LOSSES, RunConfig
 from ganstudio.training.health import HealthMonitor, HealthWarning
+from ganstudio.training.report import EventKind
 from ganstudio.presets import PRESETS, apply_preset, choose_preset, joint_batch_suits, with_loss
 from ganstudio.runs.folder import default_runs_dir
 from ganstudio.threads import cpu_cores
@@ -566,7 +567,7 @@ class TrainPage(QWidget):
             widget.setEnabled(not busy)
 
     def _on_report(self, report) -> None:
-        if report.events and any("went back to step" in e for e in report.events):
+        if any(event.kind is EventKind.ROLLED_BACK for event in report.events):
             self.plots.truncate_after(report.step)
             self.samples.truncate_after(report.step)
         # This report's steps start at first_step: any grid shown from that step on belongs to

@@ -1,1 +1,0 @@
-"""The only code that starts threads: it creates the workers and wires them to the state objects."""

@@ -1,0 +1,313 @@
+"""Housekeeping once per tick, in the style of StyleGAN2-ADA: the statistics are read back from
+the device once, stats.jsonl gets a line, and now and then the fixed-noise grid is rendered,
+quality measured and checkpoints saved. Losses that went NaN roll the weights back.
+
+A mixin of `Trainer` (trainer.py sets up the attributes used here).
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ganstudio.export import make_grid, save_png
+from ganstudio.explore.latent import render, z_batch_from_seeds
+from ganstudio.training.ema import recalibrate_batch_norm
+from ganstudio.training.metrics import QualityFigure, SlicedWasserstein, mean_pairwise_distance
+from ganstudio.training.quality import Verdict
+from ganstudio.training.report import STAT_NAMES, Event, EventKind, TickReport
+
+log = logging.getLogger("ganstudio.training")
+
+MAX_ROLLBACKS = 8  # after this many NaN rollbacks the run is declared diverged
+GOOD_STATE_SECONDS = 60.0  # refresh the in-memory rollback point at most this often
+METRIC_SEED_OFFSET = 7919  # metric noise differs from the sample-grid noise but is fixed per run
+NOISE_SET_OFFSET = 50_021  # the second sample set of each measurement (its noise estimate), apart from the first
+
+@dataclass
+class Clock:
+    """Wall-clock bookkeeping for housekeeping intervals (host side, no device sync)."""
+
+    last_tick: float = 0.0
+    last_sample: float = -math.inf
+    last_checkpoint: float = 0.0
+    last_snapshot: float = 0.0
+    last_good_state: float = 0.0
+    started: float = 0.0
+    steps_at_tick: int = 0
+
+
+
+class HousekeepingMixin:
+    """Once per tick: statistics, sample grid, quality, checkpoints, rollbacks (a Trainer mixin)."""
+
+    def _tick(self, clock: Clock, state: str, *, force_sample: bool = False, force_checkpoint: bool = False) -> TickReport:
+        now = time.perf_counter()
+        events: list[Event] = list(self._pending_events)
+        self._pending_events.clear()
+        sched = self.config.schedule
+        steps = self.step_count - clock.steps_at_tick
+        seconds = max(now - clock.last_tick, 1e-9)
+
+        # The one readback of the tick: all per-step statistics at once.
+        if self._stats:
+            stats = torch.stack(self._stats).float()
+            stats = self.dist.mean_(stats) if self.dist.enabled else stats
+            values = stats.cpu().numpy().T.copy()
+        else:
+            values = np.zeros((len(STAT_NAMES), 0), dtype=np.float32)
+        self._stats.clear()
+        first_step = self._tick_first_step
+
+        if values.size and not np.isfinite(values).all():
+            rollback = self._rollback(events)
+            if rollback == "diverged":
+                state = "diverged"
+            values = np.zeros((len(STAT_NAMES), 0), dtype=np.float32)
+            force_sample = True
+        elif values.size and now - clock.last_good_state >= GOOD_STATE_SECONDS:
+            self._good_state = self._capture_state(include_rng=False)
+            clock.last_good_state = now
+
+        if self.adaptive is not None:
+            self.adaptive.update(self.dist.sum if self.dist.enabled else None)
+
+        grid = None
+        ema_copy = None
+        diversity = None
+        if self.dist.is_main and (force_sample or now - clock.last_sample >= sched.sample_seconds):
+            samples = render(self.ema_generator(), self.fixed_z)
+            grid = make_grid(samples)
+            diversity = self._diversity(samples)
+            ema_copy = self._ema_cpu_copy()
+            clock.last_sample = now
+            if self.writes_files:
+                assert self.folder is not None
+                try:
+                    save_png(self.folder.sample_path(self.step_count), grid)
+                except OSError as exc:
+                    events.append(Event(EventKind.SAVE_FAILED, f"Could not save the sample grid: {exc.strerror or exc}."))
+
+        quality = verdict = None
+        # Due by the schedule, or the run ends: its last generator is judged before it is saved.
+        if self.step_count > 0 and state != "diverged" and self.quality.last_step != self.step_count and (
+            self.quality.due(self.elapsed) or force_checkpoint
+        ):
+            began = time.perf_counter()
+            measured = self._measure_quality()
+            if measured is not None:
+                quality, verdict = measured
+                self.quality.measured(self.elapsed, time.perf_counter() - began)
+
+        progress, eta = self._progress()
+        report_images = steps * self.batch
+        record: dict[str, Any] = {
+            "step": self.step_count,
+            "images": self.images_seen,
+            "time": round(self.elapsed, 3),
+            "steps_per_sec": steps / seconds,
+            "images_per_sec": report_images / seconds,
+            "lr_scale": self.lr_scale,
+            "augment_p": self._augment_probability(),
+        }
+        for name, row in zip(STAT_NAMES, values):
+            if row.size:
+                record[name] = float(row.mean())
+        if diversity is not None:
+            record["diversity"] = diversity
+
+        checkpoint = None
+        if self.writes_files:
+            assert self.folder is not None
+            if quality is not None and verdict is not None:
+                record["swd"] = quality.swd
+                record["swd_levels"] = list(quality.per_level)
+                record["swd_noise"] = verdict.noise
+                record["swd_shapes"] = self._last_shapes
+                record["swd_shapes_noise"] = self.quality.second.noise
+                record["best"] = verdict.best
+                record["best_reason"] = verdict.reason()
+                self.best_reason = verdict.reason()
+                if verdict.best:
+                    self.best_quality = quality.swd
+                    if self._save("best", events) and verdict.new_lowest:
+                        events.append(Event(EventKind.NEW_BEST, f"New best quality (SWD {quality.swd:.2f}) saved as the 'best' checkpoint."))
+            if force_checkpoint or now - clock.last_checkpoint >= sched.checkpoint_minutes * 60.0:
+                if self._save("latest", events):
+                    checkpoint = str(self.folder.checkpoint_path("latest"))
+                clock.last_checkpoint = now
+                self._good_state = self._capture_state(include_rng=False)
+                clock.last_good_state = now
+            if sched.snapshot_minutes and now - clock.last_snapshot >= sched.snapshot_minutes * 60.0:
+                self._save(f"step-{self.step_count:09d}", events)
+                self._prune_snapshots()
+                clock.last_snapshot = now
+            if events:
+                record["events"] = [event.to_json() for event in events]
+            if steps or quality is not None or events:
+                try:
+                    self.folder.append_stats(record)
+                except OSError as exc:
+                    events.append(Event(EventKind.SAVE_FAILED, f"Could not write stats.jsonl: {exc.strerror or exc}."))
+            for event in events:
+                self.folder.log(event.text)
+        elif quality is not None and verdict is not None and verdict.best:
+            self.best_quality = quality.swd
+            self.best_reason = verdict.reason()
+
+        clock.last_tick = time.perf_counter()
+        clock.steps_at_tick = self.step_count
+        self._tick_first_step = self.step_count + 1
+        return TickReport(
+            step=self.step_count,
+            first_step=first_step,
+            images_seen=self.images_seen,
+            d_loss=values[0],
+            g_loss=values[1],
+            d_real=values[2],
+            d_fake=values[3],
+            steps_per_second=steps / seconds,
+            images_per_second=report_images / seconds,
+            elapsed=self.elapsed,
+            eta=eta,
+            progress=progress,
+            batch=self.batch,
+            lr_scale=self.lr_scale,
+            augment_probability=self._augment_probability(),
+            state=state,
+            quality=quality,
+            best_quality=self.best_quality,
+            best_reason=self.best_reason if quality is not None else None,
+            sample_grid=grid,
+            sample_step=self.step_count if grid is not None else None,
+            ema_generator=ema_copy,
+            diversity=diversity,
+            checkpoint=checkpoint,
+            events=tuple(events),
+        )
+
+    def _augment_probability(self) -> float:
+        if not self.augment_policy:
+            return 0.0
+        return float(self.adaptive.probability if self.adaptive else self.config.augment.probability)
+
+    def ema_generator(self) -> nn.Module:
+        """G_ema, ready to render: its batch-norm statistics measured on its own weights.
+
+        `update_ema` averages the weights every step but can only copy the trained G's
+        statistics, which do not fit the average (ema.py says why). Re-measuring takes a
+        forward pass over EMA_NORM_IMAGES latents, so it happens on demand, at most once
+        per step: for the sample grid, the quality figure and every checkpoint.
+        """
+        if self._ema_norm_step != self.step_count:
+            recalibrate_batch_norm(self.G_ema, self._norm_z)
+            self._ema_norm_step = self.step_count
+        return self.G_ema
+
+    def _ema_cpu_copy(self) -> nn.Module:
+        clone = copy.deepcopy(self.ema_generator()).to("cpu", memory_format=torch.contiguous_format).eval()
+        clone.requires_grad_(False)
+        return clone
+
+    def _diversity(self, samples: np.ndarray) -> float:
+        """Mean pairwise distance of the samples over that of as many real images.
+
+        Near 1 the generator varies as much as the data; towards 0 it draws the same
+        picture for every noise vector (mode collapse). Cheap: a few dozen images.
+        """
+        if self._real_spread is None:
+            images = self.bank.all_images()
+            picker = np.random.default_rng(self.config.train.seed + 1)
+            idx = picker.choice(len(images), size=min(len(images), len(samples)), replace=False)
+            self._real_spread = mean_pairwise_distance(images[idx])
+        if self._real_spread <= 0:
+            return 1.0
+        return float(mean_pairwise_distance(samples) / self._real_spread)
+
+    def _measure_quality(self) -> tuple[QualityFigure, Verdict] | None:
+        """Sliced Wasserstein distance between real images and EMA samples (rank 0 only).
+
+        Two measurements, each of its own samples (fixed latents) against its own real images
+        and projections: the figure is their mean, and their difference, which holds both
+        kinds of sampling noise, tells the tracker how noisy the figure is (quality.py).
+        """
+        if not self.dist.is_main:
+            return None
+        n = min(self.config.schedule.metric_images, max(len(self.bank), 16))
+        if not self._metrics:
+            images = self.bank.all_images()
+            for k in range(2):
+                picker = np.random.default_rng(self.config.train.seed + k)  # own RNG: training's is untouched
+                idx = picker.choice(len(images), size=n, replace=len(images) < n)
+                # Normalised by the real set's statistics (not per set as in the paper): per-set
+                # normalisation is blind to colour shifts, which an artist notices first.
+                self._metrics.append(SlicedWasserstein(images[idx], seed=self.config.train.seed + k, normalize="real"))
+                self._shape_metrics.append(SlicedWasserstein(images[idx], seed=self.config.train.seed + k, normalize="per_set"))
+        figures, shapes = [], []
+        for k, offset in enumerate((METRIC_SEED_OFFSET, METRIC_SEED_OFFSET + NOISE_SET_OFFSET)):
+            seeds = [self.config.train.seed * 100_003 + offset + i for i in range(n)]
+            fakes = render(self.ema_generator(), z_batch_from_seeds(seeds, self.G.z_dim))
+            figures.append(self._metrics[k](fakes))
+            shapes.append(self._shape_metrics[k](fakes).swd)
+        first, second = figures
+        self._last_shapes = (shapes[0] + shapes[1]) / 2
+        figure = QualityFigure(
+            swd=(first.swd + second.swd) / 2,
+            per_level=tuple((a + b) / 2 for a, b in zip(first.per_level, second.per_level)),
+            images=first.images + second.images,
+        )
+        verdict = self.quality.judge(self.step_count, first.swd, second.swd, shapes=(shapes[0], shapes[1]))
+        self.quality_history.append((self.step_count, figure.swd))
+        return figure, verdict
+
+    # ------------------------------------------------------------------ NaN rollback
+    def _rollback(self, events: list[Event]) -> str:
+        """Losses went NaN/inf: restore the last good weights, halve the learning rates."""
+        self.rollbacks += 1
+        if self.rollbacks > MAX_ROLLBACKS or self._good_state is None:
+            message = (
+                f"Training diverged: the losses became invalid {self.rollbacks} times even after lowering the "
+                "learning rates. Try a lower learning rate or another loss."
+            )
+            events.append(Event(EventKind.DIVERGED, message))
+            if self.folder is not None and self.writes_files:
+                self.folder.log(message)
+            log.error(message)
+            return "diverged"
+        bad_step = self.step_count
+        # The good state holds the rates and the count of rollbacks from before this one:
+        # keep ours, so that a second rollback halves again and the count reaches the limit;
+        # best.pt, saved since, stays on disk: keep its figure too, or a worse model replaces it.
+        rollbacks, lr_scale, best_quality = self.rollbacks, self.lr_scale, self.best_quality
+        measured = self.quality.state_dict()
+        self._load_state(self._good_state, restore_rng=False)
+        self.rollbacks = rollbacks
+        self.lr_scale = lr_scale * 0.5
+        self.best_quality = best_quality
+        self.quality.load_state_dict(measured)
+        self._apply_lr_scale()
+        message = (
+            f"The losses became invalid (NaN) near step {bad_step}: went back to step {self.step_count} "
+            f"and halved the learning rates (now x{self.lr_scale:g})."
+        )
+        events.append(Event(EventKind.ROLLED_BACK, message))
+        log.warning(message)
+        if self.writes_files:
+            assert self.folder is not None
+            self.folder.truncate_after(self.step_count)
+        return "rolled back"
+
+    def _apply_lr_scale(self) -> None:
+        t = self.config.train
+        for group in self.opt_g.param_groups:
+            group["lr"] = t.lr_g * self.lr_scale
+        for group in self.opt_d.param_groups:
+            group["lr"] = t.lr_d * self.lr_scale
