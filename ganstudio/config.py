@@ -118,6 +118,9 @@ class TrainConfig:
     # 2-core CPU, timed in turns with eager bf16, it was no faster once compiled (0.93-1.04x,
     # README), and compiling holds the GIL, so the window stutters meanwhile. Unmeasured on GPUs.
     compile: bool = False
+    # Faster CPU routes for the convolutions while training (ganstudio/accel/cpu_conv.py): the
+    # same maths up to float rounding; False is the off switch (PyTorch's own layers throughout).
+    cpu_routes: bool = True
     device: str = "auto"
     threads: int = 0  # CPU threads for torch (0 = leave torch's default)
     init_from: str = ""  # the model this run started from, in words ("" = trained from scratch; warm_start.py)

@@ -11,7 +11,7 @@ from torch import nn
 
 from ganstudio.models import build_discriminator, build_generator
 from ganstudio.accel import cpu_conv
-from ganstudio.accel.cpu_conv import FastConv2d, FastConvTranspose2d, plans, use_stock_convolutions
+from ganstudio.accel.cpu_conv import FastConv2d, FastConvTranspose2d, RoutePlan, plans, speed_up, use_stock_convolutions
 
 # (layer, input shape): the DCGAN's shapes in small, plus a padded 3x3 conv with a bias.
 LAYERS = {
@@ -30,7 +30,7 @@ def forced_route(monkeypatch):
     """Force one route wherever it exists (the other computations keep PyTorch's)."""
 
     def force(route: str) -> None:
-        monkeypatch.setattr(cpu_conv, "_fastest", lambda key, candidates: route if route in candidates() else "onednn")
+        monkeypatch.setattr(cpu_conv.RoutePlan, "choose", lambda plan, key, candidates: route if route in candidates() else "onednn")
 
     return force
 
@@ -90,7 +90,8 @@ def test_r1_penalty_differentiates_twice_through_the_fast_routes(route, forced_r
     forced_route(route)
     torch.manual_seed(0)
     fast = build_discriminator("dcgan", resolution=16, channels=3, width=8)
-    stock = use_stock_convolutions(build_discriminator("dcgan", resolution=16, channels=3, width=8))
+    assert speed_up(fast, RoutePlan()) == 3  # the models are plain torch: the trainer adds the routes
+    stock = build_discriminator("dcgan", resolution=16, channels=3, width=8)
     stock.load_state_dict(fast.state_dict())
     x = torch.randn(4, 3, 16, 16)
     grads = []
@@ -106,13 +107,14 @@ def test_rendering_takes_pytorchs_own_convolutions_bit_for_bit():
     """Artwork re-rendered after this change must give the same pixels as before it."""
     torch.manual_seed(0)
     fast = build_generator("dcgan", resolution=16, channels=3, z_dim=8, width=8).eval()
-    stock = use_stock_convolutions(build_generator("dcgan", resolution=16, channels=3, z_dim=8, width=8)).eval()
+    plan = RoutePlan()
+    speed_up(fast, plan)
+    stock = build_generator("dcgan", resolution=16, channels=3, z_dim=8, width=8).eval()
     stock.load_state_dict(fast.state_dict())
-    before = len(plans())
     z = torch.randn(5, 8)
     with torch.no_grad():
         assert torch.equal(fast(z), stock(z))
-    assert len(plans()) == before  # nothing was timed: the fast routes never ran
+    assert plan.routes == {}  # nothing was timed: the fast routes never ran
 
 
 def test_the_layers_keep_pytorchs_state_dict():
@@ -129,20 +131,20 @@ def test_layers_whose_patch_matrix_is_too_large_keep_onednn(monkeypatch):
     x = torch.randn(4, 8, 16, 16)
     patch_bytes = 4 * 8 * 8 * 16 * 8 * 4  # N * OH * OW * k * k * C * 4 bytes
     monkeypatch.setattr(cpu_conv, "PATCH_LIMIT_BYTES", patch_bytes - 1)
-    cpu_conv._PLANS.clear()
+    cpu_conv.PROCESS_PLAN.routes.clear()
     layer(x.requires_grad_(True)).sum().backward()
     assert {key[0]: route for key, route in plans().items()} == {
         "forward": "onednn", "weight grad": "onednn", "input grad": "onednn"
     }
-    # Just within the limit, the matrix-product route is a candidate again (and is timed).
+    # Just within the limit, the matrix-product route is a candidate again.
     monkeypatch.setattr(cpu_conv, "PATCH_LIMIT_BYTES", patch_bytes)
     timed = []
-    monkeypatch.setattr(cpu_conv, "_fastest", lambda key, candidates: timed.append((key[0], sorted(candidates()))) or "onednn")
+    monkeypatch.setattr(cpu_conv.RoutePlan, "choose", lambda plan, key, candidates: timed.append((key[0], sorted(candidates()))) or "onednn")
     layer(x).sum().backward()
     assert ("forward", ["matmul", "onednn"]) in timed and ("weight grad", ["matmul", "onednn"]) in timed
 
 
-def test_training_a_step_times_each_layer_once_and_keeps_the_choice():
+def test_training_a_step_chooses_each_layers_routes_once_and_keeps_them():
     from ganstudio.config import RunConfig
     from ganstudio.data import make_demo_set
     from ganstudio.training.trainer import Trainer
@@ -153,13 +155,63 @@ def test_training_a_step_times_each_layer_once_and_keeps_the_choice():
     cfg.train.batch = 8
     cfg.train.precision = "fp32"
     trainer = Trainer(cfg.validate(), make_demo_set("shapes", 16, 16, seed=0), None, device="cpu")
-    cpu_conv._PLANS.clear()
     trainer.step()
-    chosen = plans()
+    chosen = dict(trainer.routes.routes)
     # G: 3 transposed layers at 16 px; D: 3 convolutions, each with a forward and a weight
     # gradient, plus input gradients where they flow on to another layer.
     assert {key[0] for key in chosen} == {"forward", "weight grad", "input grad"}
     assert len({key for key in chosen if key[0] == "forward"}) == 6
     assert set(chosen.values()) <= {"onednn", "matmul", "phase"}
     trainer.step()
-    assert plans() == chosen  # timed once, then kept
+    assert trainer.routes.routes == chosen  # chosen once, then kept
+
+
+def test_the_off_switch_trains_with_pytorchs_own_layers():
+    from ganstudio.config import RunConfig
+    from ganstudio.data import make_demo_set
+    from ganstudio.training.trainer import Trainer
+
+    cfg = RunConfig()
+    cfg.data.resolution = 16
+    cfg.model.arch, cfg.model.width, cfg.model.z_dim = "dcgan", 8, 8
+    cfg.train.batch, cfg.train.precision, cfg.train.cpu_routes = 8, "fp32", False
+    trainer = Trainer(cfg.validate(), make_demo_set("shapes", 16, 16, seed=0), None, device="cpu")
+    trainer.step()
+    assert trainer.routes.routes == {}
+    assert not any(isinstance(m, (FastConv2d, FastConvTranspose2d)) for m in [*trainer.G.modules(), *trainer.D.modules()])
+
+
+def test_a_plan_saved_in_a_checkpoint_is_taken_without_timing_again(monkeypatch):
+    """A resumed process must take the routes the run trained with, or its numbers drift."""
+    layer = FastConv2d(8, 16, 4, 2, 1, bias=False, plan=RoutePlan())
+    x = torch.randn(4, 8, 8, 8, requires_grad=True)
+    layer(x).sum().backward()
+    saved = layer.plan.state_dict()
+    assert len(saved) == 3 and all(isinstance(k, str) for k in saved)
+    forced = {k: ("matmul" if "weight grad" in k else v) for k, v in saved.items()}  # as if chosen otherwise
+    fresh = RoutePlan()
+    fresh.load_state_dict(forced)
+    monkeypatch.setattr(cpu_conv, "_rule_route", lambda *a: pytest.fail("chosen again"))
+    again = FastConv2d(8, 16, 4, 2, 1, bias=False, plan=fresh)
+    again(x).sum().backward()
+    assert {key[0]: route for key, route in fresh.routes.items()}["weight grad"] == "matmul"
+
+
+def test_the_routes_are_the_same_in_every_process():
+    """Fixed by rule, not by timing: the generator's and discriminator's routes at 32 px."""
+    from ganstudio.models import build_discriminator, build_generator
+
+    plan = RoutePlan()
+    G = build_generator("dcgan", resolution=32, channels=3, z_dim=16, width=8)
+    D = build_discriminator("dcgan", resolution=32, channels=3, width=8)
+    speed_up(G, plan), speed_up(D, plan)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        D(G(torch.randn(4, 16))).float().sum().backward()
+    by_layer = {(key[0], "G" if key[1].transposed else "D", tuple(key[3])): route for key, route in plan.routes.items()}
+    assert by_layer[("forward", "G", (16, 32, 4, 4))] == "matmul"  # G's first layer: a matrix product
+    assert by_layer[("weight grad", "G", (32, 16, 4, 4))] == "matmul"  # G 4->8 px: few pixels
+    assert by_layer[("forward", "G", (8, 3, 4, 4))] == "phase"  # G's last layer, to RGB
+    assert by_layer[("forward", "D", (1, 32, 4, 4))] == "matmul"  # D's last layer
+    assert by_layer[("weight grad", "D", (32, 16, 4, 4))] == "matmul"  # D 8->4 px
+    assert by_layer[("forward", "D", (16, 8, 4, 4))] == "onednn"  # D 16->8 px
+    assert by_layer[("forward", "D", (8, 3, 4, 4))] == "onednn"  # D's first layer

@@ -1,9 +1,9 @@
-"""Convolution layers that train faster on a CPU, with the same weights as PyTorch's own.
+"""Faster routes for training convolutions on a CPU, applied by the trainer to plain models.
 
-`FastConv2d` and `FastConvTranspose2d` are `nn.Conv2d` and `nn.ConvTranspose2d` with
-the same parameters, the same `state_dict` and the same results up to float rounding.
-Only while training on a CPU (autograd on) do they take another route where it is
-faster, measured for each layer shape on first use:
+The models are plain PyTorch (`nn.Conv2d`, `nn.ConvTranspose2d`). `speed_up(module, plan)`
+turns their layers into `FastConv2d` / `FastConvTranspose2d`: the same parameters, the same
+`state_dict` and the same results up to float rounding, which only while training on a
+CPU (autograd on) take another route where it is faster, for each layer shape:
 
 * Layers that are really matrix products: the generator's first layer (a 4x4 transposed
   convolution of a 1x1 "image", i.e. the latent vector) and the discriminator's last
@@ -26,11 +26,13 @@ faster, measured for each layer shape on first use:
   a tenth of its convolution speed, and this route took 0.40 ms where they took 0.96
   (bf16, batch 64, 16->32 px, AVX-512 BF16 without AMX).
 
-Which route wins depends on the CPU (AMX, AVX-512, AVX2), the number format and the
-layer, so nothing is assumed: the first time a layer shape is trained, both routes
-are timed (best of three) and the faster is kept for the rest of the process, as
-cuDNN's autotuner does on a GPU. The choice only moves float rounding, never the
-maths; `plans()` lists what was chosen.
+Each layer shape's route is fixed by the rules in `_rule_route`, drawn from those
+measurements, never timed: timing picks differently from one process to the next (it
+did here for the generator's last weight gradient), and then the same seed, or a run
+resumed in another process, would not give the same numbers. The plan of routes also
+travels in the checkpoint, so a run resumed by a later version with other rules still
+continues bit for bit. `TrainConfig.cpu_routes = False` (`--set train.cpu_routes=false`)
+is the off switch: PyTorch's own layers throughout.
 
 Inference (no autograd: sample grids, the explorer, exported artwork) always takes
 PyTorch's own convolution, so rendering a saved piece gives the same pixels as before.
@@ -47,20 +49,81 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ganstudio.timing import best_seconds_taking_turns
 
-# (what, layer shape key) -> "onednn" or "matmul"; filled on first use, per process.
-_PLANS: dict[tuple, str] = {}
-_TIMING_REPEATS = 3
 # The patch matrix repeats every input pixel k*k/stride^2 times (4x for the DCGAN's layers).
 # Above this size it is not even tried: such layers have large maps, where oneDNN wins,
 # and a 256 px model's first layers would need 0.5-1 GB for it.
 PATCH_LIMIT_BYTES = 64 * 2**20
 
 
+class RoutePlan:
+    """The route for each (computation, layer shape): chosen by rule on first use, then fixed.
+
+    A trainer owns one and saves it in its checkpoints (`state_dict`), so a run resumed in
+    another process takes the routes it trained with, and its numbers continue exactly.
+    """
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple, str] = {}
+        self._saved: dict[str, str] = {}  # from a checkpoint, by the key's text, until first used
+
+    def choose(self, key: tuple, make_candidates: Callable[[], dict[str, Callable[[], torch.Tensor]]]) -> str:
+        """The route for `key`: as saved, as chosen before, or by rule among the candidates.
+
+        `make_candidates` is only called the first time a key is seen.
+        """
+        choice = self.routes.get(key)
+        if choice is None:
+            choice = self._saved.get(repr(key))
+            if choice is None:
+                choice = _rule_route(key, set(make_candidates()))
+            self.routes[key] = choice
+        return choice
+
+    def state_dict(self) -> dict[str, str]:
+        """Plain strings (a checkpoint is read with weights_only=True)."""
+        return {**self._saved, **{repr(key): route for key, route in self.routes.items()}}
+
+    def load_state_dict(self, state: dict[str, str]) -> None:
+        known = {"onednn", "matmul", "phase"}
+        self._saved = {str(k): str(v) for k, v in (state or {}).items() if v in known}
+        self.routes.clear()
+
+
+def _rule_route(key: tuple, names: set[str]) -> str:
+    """The route for one computation of one layer shape, among the candidate `names`.
+
+    key = (computation, geometry, input shape, weight shape, dtype, channels-last). The rules
+    follow the measurements in the module docstring: a dense layer is one matrix product;
+    a weight gradient where the smaller map is 4x4 or less (many channels, few pixels) is
+    one too; a 4x4 stride-2 transposed convolution to or from an image (4 channels or fewer)
+    takes the phase route; everything else, PyTorch's own (oneDNN).
+    """
+    what, g, x_shape, w_shape = key[0], key[1], key[2], key[3]
+    if g.transposed:
+        dense = g.padding == 0 and tuple(x_shape[2:]) == (1, 1)
+        in_map, out_map = x_shape[2], (x_shape[2] - 1) * g.stride - 2 * g.padding + g.kernel
+        image_side = w_shape[1] <= 4  # output channels: the generator's last layer
+    else:
+        dense = g.padding == 0 and tuple(x_shape[2:]) == (g.kernel, g.kernel)
+        in_map, out_map = x_shape[2], (x_shape[2] + 2 * g.padding - g.kernel) // g.stride + 1
+        image_side = w_shape[1] <= 4  # input channels: the discriminator's first layer
+    if "matmul" in names and dense:
+        return "matmul"
+    if what == "weight grad" and "matmul" in names and min(in_map, out_map) <= 4:
+        return "matmul"
+    if what in ("forward", "input grad") and "phase" in names and image_side:
+        return "phase"
+    return "onednn"
+
+
+# Layers built as FastConv2d directly (tests, benchmarks) share this one; a trainer passes its own.
+PROCESS_PLAN = RoutePlan()
+
+
 def plans() -> dict[tuple, str]:
-    """The route chosen for each (computation, layer shape) timed so far in this process."""
-    return dict(_PLANS)
+    """The routes chosen so far by layers that use the process-wide plan."""
+    return dict(PROCESS_PLAN.routes)
 
 
 @dataclass(frozen=True)
@@ -184,23 +247,6 @@ def _phase_transposed(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return _in_format_of(F.pixel_shuffle(F.conv2d(x, _phase_weight(weight), None, 1, 1), 2), x)
 
 
-def _fastest(key: tuple, make_candidates: Callable[[], dict[str, Callable[[], torch.Tensor]]]) -> str:
-    """The name of the fastest candidate for `key`: timed once, remembered afterwards.
-
-    `make_candidates` is only called the first time, when there is something to time.
-    """
-    choice = _PLANS.get(key)
-    if choice is None:
-        candidates = make_candidates()
-        if len(candidates) == 1:
-            choice = next(iter(candidates))
-        else:
-            seconds = best_seconds_taking_turns(candidates, _TIMING_REPEATS)
-            choice = min(seconds, key=seconds.__getitem__)
-        _PLANS[key] = choice
-    return choice
-
-
 class _FastConvFunction(torch.autograd.Function):
     """A convolution (or transposed one) whose forward and gradients take the faster route.
 
@@ -211,15 +257,16 @@ class _FastConvFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, g: ConvGeometry):
+    def forward(ctx, x, weight, bias, g: ConvGeometry, plan: RoutePlan):
         ctx.save_for_backward(x, weight)
         ctx.geometry = g
         ctx.has_bias = bias is not None
         # torch.Size is a tuple: hashable and equal to the plain tuple of the same sizes.
         shape_key = (g, x.shape, weight.shape, x.dtype, _channels_last(x))
         ctx.shape_key = shape_key
+        ctx.plan = plan
         key = ("forward",) + shape_key
-        route = _fastest(key, lambda: _forward_candidates(x, weight, bias, g))
+        route = plan.choose(key, lambda: _forward_candidates(x, weight, bias, g))
         return _FORWARD_ROUTES[route](x, weight, bias, g)
 
     @staticmethod
@@ -231,10 +278,10 @@ class _FastConvFunction(torch.autograd.Function):
         w_route = x_route = None
         if need_w:
             key = ("weight grad",) + ctx.shape_key
-            w_route = _fastest(key, lambda: _weight_grad_candidates(grad_out, x, weight, g))
+            w_route = ctx.plan.choose(key, lambda: _weight_grad_candidates(grad_out, x, weight, g))
         if need_x:
             key = ("input grad",) + ctx.shape_key
-            x_route = _fastest(key, lambda: _input_grad_candidates(grad_out, x, weight, g))
+            x_route = ctx.plan.choose(key, lambda: _input_grad_candidates(grad_out, x, weight, g))
         if x_route == w_route == "onednn":
             grad_x, grad_w = _onednn_backward(grad_out, x, weight, g, (True, True))  # one call, shared set-up
         else:
@@ -245,7 +292,7 @@ class _FastConvFunction(torch.autograd.Function):
         if grad_x is not None:
             grad_x = _in_format_of(grad_x, x)
         grad_b = grad_out.sum(dim=(0, 2, 3)) if ctx.has_bias and need_b else None
-        return grad_x, grad_w, grad_b, None
+        return grad_x, grad_w, grad_b, None, None
 
 
 def _forward_candidates(x, weight, bias, g: ConvGeometry) -> dict[str, Callable[[], torch.Tensor]]:
@@ -373,17 +420,16 @@ def _fast_conv(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
         x, weight = x.to(dtype), weight.to(dtype)
         bias = bias.to(dtype) if bias is not None else None
         with torch.autocast("cpu", enabled=False):
-            return _FastConvFunction.apply(x, weight, bias, layer.geometry)
-    return _FastConvFunction.apply(x, weight, bias, layer.geometry)
+            return _FastConvFunction.apply(x, weight, bias, layer.geometry, layer.plan)
+    return _FastConvFunction.apply(x, weight, bias, layer.geometry, layer.plan)
 
 
 class FastConv2d(nn.Conv2d):
     """nn.Conv2d that trains faster on a CPU (see the module docstring); same weights."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, plan: RoutePlan | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.geometry = _geometry(self)
-        self.fast = True  # False: always PyTorch's own convolution (the benchmarks' textbook loop)
+        _make_fast(self, plan or PROCESS_PLAN)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if _fast_route_applies(self, x):
@@ -394,15 +440,41 @@ class FastConv2d(nn.Conv2d):
 class FastConvTranspose2d(nn.ConvTranspose2d):
     """nn.ConvTranspose2d that trains faster on a CPU (see the module docstring); same weights."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, plan: RoutePlan | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.geometry = _geometry(self)
-        self.fast = True
+        _make_fast(self, plan or PROCESS_PLAN)
 
     def forward(self, x: torch.Tensor, output_size: list[int] | None = None) -> torch.Tensor:
         if output_size is None and _fast_route_applies(self, x):
             return _fast_conv(self, x)
         return nn.ConvTranspose2d.forward(self, x, output_size)
+
+
+def _make_fast(layer: nn.Module, plan: RoutePlan) -> None:
+    layer.geometry = _geometry(layer)
+    layer.plan = plan
+    layer.fast = True  # False: always PyTorch's own convolution
+
+
+_FAST_CLASS = {nn.Conv2d: FastConv2d, nn.ConvTranspose2d: FastConvTranspose2d}
+
+
+def speed_up(module: nn.Module, plan: RoutePlan) -> int:
+    """Give every plain convolution in `module` the fast routes, choosing them with `plan`.
+
+    The layers keep their parameters and state_dict (only their class changes); returns how
+    many layers were changed. Layers of other types are left alone.
+    """
+    changed = 0
+    for layer in module.modules():
+        fast_class = _FAST_CLASS.get(type(layer))
+        if fast_class is not None:
+            layer.__class__ = fast_class
+            _make_fast(layer, plan)
+            changed += 1
+        elif isinstance(layer, (FastConv2d, FastConvTranspose2d)):
+            _make_fast(layer, plan)
+    return changed
 
 
 def use_stock_convolutions(module: nn.Module, stock: bool = True) -> nn.Module:

@@ -21,8 +21,8 @@ so that at 64 px with width 64 the layers are exactly the paper's (512, 256, 128
 at larger sizes they are capped at min(8 * width, 512) so that a 256 px model still has
 a sane number of weights (about 12 M per network at width 64).
 
-The layers are `FastConv2d` / `FastConvTranspose2d` (cpu_conv.py): PyTorch's own layers,
-same weights and state_dict, that take faster routes when training on a CPU.
+The layers are PyTorch's own; on a CPU the trainer may give them faster routes for
+training (ganstudio/accel), which keep the same weights and state_dict.
 
 This module also holds the two helpers that the ResNet models share:
 `check_resolution` and `stage_channels`.
@@ -35,7 +35,6 @@ import operator
 import torch
 from torch import nn
 
-from ganstudio.accel.cpu_conv import FastConv2d, FastConvTranspose2d
 
 MIN_RESOLUTION = 16
 MAX_RESOLUTION = 256
@@ -119,7 +118,7 @@ class DCGANGenerator(nn.Module):
         layers: list[nn.Module] = [
             # z seen as a 1x1 image: (N, 100, 1, 1). A 4x4 transposed conv on a 1x1 input
             # is a linear layer whose output is laid out as a 4x4 map.
-            FastConvTranspose2d(z_dim, ch, kernel_size=4, stride=1, padding=0, bias=False),
+            nn.ConvTranspose2d(z_dim, ch, kernel_size=4, stride=1, padding=0, bias=False),
             nn.BatchNorm2d(ch),  # bias=False above: batch norm's shift does that job
             nn.ReLU(inplace=True),
             # -> (N, 512, 4, 4)
@@ -131,7 +130,7 @@ class DCGANGenerator(nn.Module):
             # checkerboard pattern an odd kernel would leave.
             out_ch = stage_channels(resolution, width, 2 * size)
             layers += [
-                FastConvTranspose2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=False),
+                nn.ConvTranspose2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=False),
                 nn.BatchNorm2d(out_ch),
                 nn.ReLU(inplace=True),
             ]
@@ -139,7 +138,7 @@ class DCGANGenerator(nn.Module):
             ch, size = out_ch, 2 * size
         layers += [
             # Last doubling straight to image channels: no batch norm on the output layer.
-            FastConvTranspose2d(ch, channels, kernel_size=4, stride=2, padding=1, bias=False),
+            nn.ConvTranspose2d(ch, channels, kernel_size=4, stride=2, padding=1, bias=False),
             # -> (N, 3, 64, 64)
             nn.Tanh(),  # pixels in [-1, 1], the range the data loader scales images to
         ]
@@ -166,7 +165,7 @@ class DCGANDiscriminator(nn.Module):
         ch = stage_channels(resolution, width, resolution // 2)
         layers: list[nn.Module] = [
             # No batch norm on the input layer (see module docstring).
-            FastConv2d(channels, ch, kernel_size=4, stride=2, padding=1, bias=False),
+            nn.Conv2d(channels, ch, kernel_size=4, stride=2, padding=1, bias=False),
             nn.LeakyReLU(0.2, inplace=True),
             # -> (N, 64, 32, 32)
         ]
@@ -176,14 +175,14 @@ class DCGANDiscriminator(nn.Module):
             out_ch = stage_channels(resolution, width, size // 2)
             layers += [
                 # Without batch norm the convolution keeps its bias: nothing else shifts it.
-                FastConv2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=not batch_norm),
+                nn.Conv2d(ch, out_ch, kernel_size=4, stride=2, padding=1, bias=not batch_norm),
                 nn.BatchNorm2d(out_ch) if batch_norm else nn.Identity(),
                 nn.LeakyReLU(0.2, inplace=True),
             ]
             # -> (N, 128, 16, 16), then (N, 256, 8, 8), then (N, 512, 4, 4)
             ch, size = out_ch, size // 2
         # A 4x4 conv without padding over the 4x4 map: one number per image.
-        layers.append(FastConv2d(ch, 1, kernel_size=4, stride=1, padding=0, bias=False))
+        layers.append(nn.Conv2d(ch, 1, kernel_size=4, stride=1, padding=0, bias=False))
         # -> (N, 1, 1, 1); no sigmoid: the losses take raw logits (more stable in fp32/bf16)
         self.main = nn.Sequential(*layers)
         dcgan_init(self)

@@ -57,6 +57,7 @@ class SnapshotMixin:
             "scaler_G": self.scaler_g.state_dict(),
             "scaler_D": self.scaler_d.state_dict(),
             "augment": self.adaptive.state_dict() if self.adaptive else {},
+            "cpu_routes": self.routes.state_dict(),  # the same routes after a resume: the same numbers
             "batch": self.batch,  # may be below the configured batch after running out of memory
             "resolution": self.config.data.resolution,
             "channels": self.config.channels,
@@ -87,6 +88,8 @@ class SnapshotMixin:
             self.scaler_g.load_state_dict(state["scaler_G"])
         if state.get("scaler_D"):
             self.scaler_d.load_state_dict(state["scaler_D"])
+        if isinstance(state.get("cpu_routes"), dict):
+            self.routes.load_state_dict(state["cpu_routes"])
         if self.adaptive is not None and state.get("augment"):
             self.adaptive.load_state_dict(state["augment"])
         saved_batch = state.get("batch")

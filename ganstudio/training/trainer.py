@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganstudio.accel.cpu_conv import RoutePlan, speed_up
 from ganstudio.config import RunConfig, parse_policy
 from ganstudio.data import ImageBank
 from ganstudio.device import Precision, compile_unavailable_reason, pick_device, resolve_precision
@@ -109,6 +110,11 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
         if self.channels_last:
             self.G.to(memory_format=torch.channels_last)
             self.D.to(memory_format=torch.channels_last)
+        # Faster CPU routes for training, chosen once per layer shape and kept in checkpoints.
+        self.routes = RoutePlan()
+        if cfg.train.cpu_routes and self.device.type == "cpu":
+            speed_up(self.G, self.routes)
+            speed_up(self.D, self.routes)
         self.G_ema = make_ema_copy(self.G)
         if start is not None and not resume:
             load_into(start, self.G, self.G_ema, self.D)  # a new run that starts from a model
