@@ -10,11 +10,14 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from torch import nn
 
-from ganstudio.training.metrics import QualityFigure
+if TYPE_CHECKING:  # the window reads reports (health.py) before torch has loaded
+    from torch import nn
+
+    from ganstudio.training.metrics import QualityFigure
 
 # Rows of the per-step statistics buffer, in this order.
 STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")

@@ -34,7 +34,8 @@ from ganstudio.bundled import bundled_model_path
 from ganstudio.config import ARCHITECTURES, LOSSES, RunConfig
 from ganstudio.training.health import HealthMonitor, HealthWarning
 from ganstudio.training.report import EventKind
-from ganstudio.presets import PRESETS, apply_preset, choose_preset, joint_batch_suits, with_loss
+from ganstudio.plan import RunEdits, compose_run
+from ganstudio.presets import PRESETS, apply_preset, choose_preset
 from ganstudio.runs.folder import default_runs_dir
 from ganstudio.threads import cpu_cores
 from ganstudio.wording import format_duration
@@ -430,33 +431,28 @@ class TrainPage(QWidget):
             combo.setCurrentIndex(index)
 
     def build_config(self) -> RunConfig:
-        """The run the user asked for: data choice + preset + their advanced edits."""
-        key = self.preset_combo.currentData()
-        base = RunConfig()
-        base.data = _copy_data(self.data.decided_choice())
-        cfg = apply_preset(base, key, n_images=self._n_images() or 1000)
-        cfg.model.arch = self.arch_combo.currentData()
-        if self.loss_combo.currentData() != cfg.loss.kind:
-            cfg = with_loss(cfg, self.loss_combo.currentData())
-        cfg.train.batch = self.batch_spin.value()
-        cfg.train.lr_g = self.lr_g_spin.value()
-        cfg.train.lr_d = self.lr_d_spin.value()
-        cfg.model.z_dim = self.z_spin.value()
-        cfg.model.width = self.width_spin.value()
-        cfg.train.ema_half_life_images = self.ema_spin.value()
-        augment = self.augment_combo.currentData()
-        if augment is not None:
-            cfg.augment.policy = augment
-        cfg.loss.joint_batch = joint_batch_suits(cfg)  # follows the architecture and augmentation chosen
-        cfg.train.seed = self.seed_spin.value()
-        cfg.train.precision = self.precision_combo.currentData()
-        cfg.train.compile = self.compile_check.isChecked()
+        """The run the user asked for: data choice + preset + their advanced edits (plan.compose_run)."""
         steps = self.steps_spin.value()
-        cfg.train.steps = steps
-        cfg.train.minutes = 0.0 if steps else float(self.minutes_spin.value())
-        cfg.schedule.tick_seconds = 0.25  # a few reports a second: lively curves, cheap signals
-        cfg.schedule.sample_seconds = 5.0
-        return cfg.validate()
+        edits = RunEdits(
+            arch=self.arch_combo.currentData(),
+            loss=self.loss_combo.currentData(),
+            batch=self.batch_spin.value(),
+            lr_g=self.lr_g_spin.value(),
+            lr_d=self.lr_d_spin.value(),
+            z_dim=self.z_spin.value(),
+            width=self.width_spin.value(),
+            ema_half_life_images=self.ema_spin.value(),
+            augment_policy=self.augment_combo.currentData(),
+            seed=self.seed_spin.value(),
+            precision=self.precision_combo.currentData(),
+            compile=self.compile_check.isChecked(),
+            steps=steps or None,
+            minutes=None if steps else float(self.minutes_spin.value()),
+            # A few reports a second: lively curves, cheap signals.
+            overrides={"schedule.tick_seconds": 0.25, "schedule.sample_seconds": 5.0},
+        )
+        data = _copy_data(self.data.decided_choice())
+        return compose_run(data, self.preset_combo.currentData(), self._n_images() or 1000, edits)
 
     def load_settings(self, raw: dict) -> None:
         """Restore the last session's choices (from QSettings, via the main window)."""

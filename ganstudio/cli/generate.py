@@ -1,0 +1,145 @@
+"""`ganstudio generate`: pictures from a run or checkpoint, or a saved piece made again at another size."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ganstudio.cli.common import MAX_PICTURE_SEED, UserError, check_size, is_png, output_folder
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    import numpy as np
+    import torch
+
+    from ganstudio import __version__
+    from ganstudio.checkpoint import load_generator
+    from ganstudio.explore.model import Look
+    from ganstudio.export import make_grid, save_png, upscale
+    from ganstudio.explore.latent import render
+    from ganstudio.explore.recipe import make_recipe
+
+    if is_png(Path(args.model)):
+        return _rerender_png(args)
+    if args.render_model:
+        raise UserError("--model is for re-rendering a saved PNG; give the run folder or checkpoint as the first argument.")
+    if args.seed + args.n - 1 > MAX_PICTURE_SEED:
+        raise UserError(f"Seeds go up to {MAX_PICTURE_SEED}; --seed {args.seed} with --n {args.n} would pass it.")
+    loaded = load_generator(args.model, prefer=args.checkpoint)
+    side = loaded.config.data.resolution
+    check_size(side, scale=args.scale, size=args.size, what="each image")
+    grid_scale = None
+    if args.grid:
+        grid_side = max(make_grid(np.zeros((args.n, side, side, 1), np.uint8)).shape[:2])
+        grid_scale = args.scale if args.size is None else max(1, round(args.size / side))
+        check_size(grid_side, scale=grid_scale, size=None, what="the grid")
+    out = output_folder(args.out)
+    z_dim = loaded.generator.z_dim
+    seeds = list(range(args.seed, args.seed + args.n))
+    looks = [Look(seed=seed, truncation=args.truncation) for seed in seeds]
+    z = torch.stack([look.latent(None, z_dim) for look in looks])
+    # One image per forward pass: the explorer and a PNG re-render draw single images,
+    # and a batch may round differently in the last bit on some backends.
+    images = render(loaded.generator, z, batch_size=1)
+    run_name = loaded.path.parent.parent.name if loaded.path.parent.name == "checkpoints" else loaded.path.stem
+    written = []
+    for look, latent, image in zip(looks, z, images):
+        big = upscale(image, scale=args.scale, size=args.size, smooth=args.smooth)
+        recipe = make_recipe(
+            look, directions=None, direction_names=(), latent=latent, fingerprint=loaded.fingerprint,
+            run=run_name, checkpoint=str(loaded.path.resolve()), step=loaded.step, app_version=__version__,
+            size=big.shape[1],
+        )
+        written.append(save_png(out / f"seed-{look.seed:06d}.png", big, recipe=recipe))
+    if args.grid:
+        grid = upscale(make_grid(images), scale=grid_scale or 1, smooth=args.smooth)
+        written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid))
+    print(f"Wrote {len(written)} PNG file(s) to {out} (model step {loaded.step}, {loaded.path.name}).")
+    return 0
+
+
+def _rerender_png(args: argparse.Namespace) -> int:
+    """`generate PIECE.png`: the same picture again, from its recipe, at another size."""
+    import torch
+
+    from ganstudio import __version__
+    from ganstudio.checkpoint import CheckpointError, load_generator
+    from ganstudio.export import read_recipe, save_png, upscale
+    from ganstudio.explore.latent import render
+    from ganstudio.explore.recipe import make_recipe, parse_recipe
+
+    piece = Path(args.model)
+    try:
+        raw = read_recipe(piece)
+    except FileNotFoundError:
+        raise UserError(f"No file at '{piece}'.") from None
+    except OSError as exc:
+        raise UserError(f"Cannot read '{piece}': {exc.strerror or exc}.") from None
+    if raw is None:
+        raise UserError(f"'{piece}' has no GAN Studio recipe (it was not saved by GAN Studio, or an editor removed it).")
+    recipe = parse_recipe(raw)
+    if recipe is None:
+        raise UserError(f"The recipe in '{piece}' is damaged or from a newer GAN Studio; it can't be re-rendered.")
+
+    explicit = args.render_model is not None
+    if explicit:
+        loaded = _load_matching(args.render_model, recipe.fingerprint, args.checkpoint)
+    elif recipe.checkpoint:
+        try:
+            loaded = load_generator(recipe.checkpoint)
+        except CheckpointError as exc:
+            raise UserError(
+                f"Cannot open the model '{piece.name}' was made with: {exc} Pass --model RUN_DIR|CHECKPOINT to choose one."
+            ) from None
+    else:
+        raise UserError(f"The recipe in '{piece}' names no checkpoint; pass --model RUN_DIR|CHECKPOINT.")
+    if loaded.generator.z_dim != recipe.z_dim:
+        raise UserError(
+            f"'{loaded.path}' takes {loaded.generator.z_dim} latent numbers but '{piece.name}' has {recipe.z_dim}: "
+            "it was made by a different kind of model."
+        )
+    if loaded.fingerprint != recipe.fingerprint:
+        message = (
+            f"'{piece.name}' was made by generator {recipe.fingerprint}, but '{loaded.path}' holds {loaded.fingerprint}"
+        )
+        if not explicit:
+            raise UserError(message + "; the picture would differ. Pass --model to render it with this model anyway.")
+        print(f"ganstudio generate: warning: {message}; rendering with it anyway.", file=sys.stderr)
+
+    check_size(loaded.config.data.resolution, scale=args.scale, size=args.size, what="the picture")
+    out = output_folder(args.out)
+    latent = torch.from_numpy(recipe.latent.copy())
+    image = render(loaded.generator, latent[None], batch_size=1)[0]
+    big = upscale(image, scale=args.scale, size=args.size, smooth=args.smooth)
+    run_name = loaded.path.parent.parent.name if loaded.path.parent.name == "checkpoints" else loaded.path.stem
+    new_recipe = make_recipe(
+        recipe.look, directions=None, direction_names=recipe.direction_names, latent=latent,
+        fingerprint=loaded.fingerprint, run=run_name, checkpoint=str(loaded.path.resolve()), step=loaded.step,
+        app_version=__version__, size=big.shape[1],
+    )
+    target = out / f"{piece.stem}-{big.shape[1]}px.png"
+    if target.resolve() == piece.resolve():
+        raise UserError(f"That would overwrite '{piece}'; choose another --out.")
+    save_png(target, big, recipe=new_recipe)
+    print(f"Wrote {target} ({big.shape[1]}x{big.shape[0]} px, model step {loaded.step}, {loaded.path.name}).")
+    return 0
+
+
+def _load_matching(target: str, fingerprint: str, prefer: str):
+    """--model: a checkpoint file as given; for a run folder, the checkpoint whose
+    generator made the piece if there is one (the artist means "this run"), else the
+    preferred one."""
+    from ganstudio.checkpoint import CheckpointError, load_generator
+
+    folder = Path(target) / "checkpoints"
+    if Path(target).is_dir() and folder.is_dir():
+        names = [f"{prefer}.pt", "latest.pt", "best.pt"] + sorted((p.name for p in folder.glob("step-*.pt")), reverse=True)
+        for name in dict.fromkeys(names):
+            try:
+                candidate = load_generator(folder / name)
+            except CheckpointError:
+                continue
+            if candidate.fingerprint == fingerprint:
+                return candidate
+    return load_generator(target, prefer=prefer)
