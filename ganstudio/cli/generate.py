@@ -13,12 +13,10 @@ def run_generate(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from ganstudio import __version__
     from ganstudio.checkpoint import load_generator
     from ganstudio.explore.model import Look
-    from ganstudio.export import make_grid, save_png, upscale
-    from ganstudio.explore.latent import render
-    from ganstudio.explore.recipe import make_recipe
+    from ganstudio.explore.pieces import ModelSource, grid_recipe, make_grid_of, make_piece, render_one_by_one
+    from ganstudio.export import make_grid, save_png
 
     if is_png(Path(args.model)):
         return _rerender_png(args)
@@ -39,22 +37,15 @@ def run_generate(args: argparse.Namespace) -> int:
     seeds = list(range(args.seed, args.seed + args.n))
     looks = [Look(seed=seed, truncation=args.truncation) for seed in seeds]
     z = torch.stack([look.latent(None, z_dim) for look in looks])
-    # One image per forward pass: the explorer and a PNG re-render draw single images,
-    # and a batch may round differently in the last bit on some backends.
-    images = render(loaded.generator, z, batch_size=1)
-    run_name = loaded.path.parent.parent.name if loaded.path.parent.name == "checkpoints" else loaded.path.stem
+    source = ModelSource.of_checkpoint(loaded.path, fingerprint=loaded.fingerprint, step=loaded.step)
     written = []
-    for look, latent, image in zip(looks, z, images):
-        big = upscale(image, scale=args.scale, size=args.size, smooth=args.smooth)
-        recipe = make_recipe(
-            look, directions=None, direction_names=(), latent=latent, fingerprint=loaded.fingerprint,
-            run=run_name, checkpoint=str(loaded.path.resolve()), step=loaded.step, app_version=__version__,
-            size=big.shape[1],
-        )
+    for look, latent in zip(looks, z):
+        big, recipe = make_piece(loaded.generator, look, latent, source, scale=args.scale, size=args.size, smooth=args.smooth)
         written.append(save_png(out / f"seed-{look.seed:06d}.png", big, recipe=recipe))
     if args.grid:
-        grid = upscale(make_grid(images), scale=grid_scale or 1, smooth=args.smooth)
-        written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid))
+        grid = make_grid_of(render_one_by_one(loaded.generator, z), scale=grid_scale or 1, smooth=args.smooth)
+        written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid,
+                                recipe=grid_recipe("grid", source, seed=args.seed)))
     print(f"Wrote {len(written)} PNG file(s) to {out} (model step {loaded.step}, {loaded.path.name}).")
     return 0
 
@@ -63,11 +54,10 @@ def _rerender_png(args: argparse.Namespace) -> int:
     """`generate PIECE.png`: the same picture again, from its recipe, at another size."""
     import torch
 
-    from ganstudio import __version__
     from ganstudio.checkpoint import CheckpointError, load_generator
-    from ganstudio.export import read_recipe, save_png, upscale
-    from ganstudio.explore.latent import render
-    from ganstudio.explore.recipe import make_recipe, parse_recipe
+    from ganstudio.explore.pieces import ModelSource, make_piece
+    from ganstudio.explore.recipe import parse_recipe
+    from ganstudio.export import read_recipe, save_png
 
     piece = Path(args.model)
     try:
@@ -110,14 +100,9 @@ def _rerender_png(args: argparse.Namespace) -> int:
     check_size(loaded.config.data.resolution, scale=args.scale, size=args.size, what="the picture")
     out = output_folder(args.out)
     latent = torch.from_numpy(recipe.latent.copy())
-    image = render(loaded.generator, latent[None], batch_size=1)[0]
-    big = upscale(image, scale=args.scale, size=args.size, smooth=args.smooth)
-    run_name = loaded.path.parent.parent.name if loaded.path.parent.name == "checkpoints" else loaded.path.stem
-    new_recipe = make_recipe(
-        recipe.look, directions=None, direction_names=recipe.direction_names, latent=latent,
-        fingerprint=loaded.fingerprint, run=run_name, checkpoint=str(loaded.path.resolve()), step=loaded.step,
-        app_version=__version__, size=big.shape[1],
-    )
+    source = ModelSource.of_checkpoint(loaded.path, fingerprint=loaded.fingerprint, step=loaded.step)
+    big, new_recipe = make_piece(loaded.generator, recipe.look, latent, source, scale=args.scale, size=args.size,
+                                 smooth=args.smooth, direction_names=recipe.direction_names)
     target = out / f"{piece.stem}-{big.shape[1]}px.png"
     if target.resolve() == piece.resolve():
         raise UserError(f"That would overwrite '{piece}'; choose another --out.")

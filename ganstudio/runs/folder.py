@@ -7,6 +7,9 @@
       samples/step-NNNNNNNNN.png   fixed-noise sample grids over time
       checkpoints/latest.pt, best.pt, step-NNNNNNNNN.pt
       artwork/             saved pieces (written by the explorer)
+      direction-names.json the names an artist gave the explorer's directions, per generator
+
+Every path name of a run is spelled here, and only here.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import math
 import os
 import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,8 +121,56 @@ class RunFolder:
     def artwork_dir(self) -> Path:
         return self.root / "artwork"
 
+    @property
+    def direction_names_path(self) -> Path:
+        return self.root / "direction-names.json"
+
     def checkpoint_path(self, name: str) -> Path:
         return self.checkpoints_dir / f"{name}.pt"
+
+    @classmethod
+    def of_checkpoint(cls, checkpoint: str | Path) -> RunFolder | None:
+        """The run a checkpoint file belongs to (RUN/checkpoints/NAME.pt); None for a lone file."""
+        path = Path(checkpoint)
+        return cls(path.parent.parent) if path.parent.name == "checkpoints" else None
+
+    def looks_like_a_run(self) -> bool:
+        """A folder with a config and stats: a run (what a dropped folder opens as)."""
+        return self.root.is_dir() and self.config_path.is_file() and self.stats_path.exists()
+
+    def revert_to_best(self) -> None:
+        """latest.pt becomes a copy of best.pt, so the next resume continues from the best
+        generator; the old latest.pt is kept as latest-before-going-back.pt. Raises OSError;
+        RunFolderError when there is no best checkpoint."""
+        best, latest = self.checkpoint_path("best"), self.checkpoint_path("latest")
+        if not best.is_file():
+            raise RunFolderError("This run has no best checkpoint yet.")
+        if latest.is_file():
+            shutil.copy2(latest, self.checkpoint_path("latest-before-going-back"))
+        tmp = self.checkpoints_dir / ".latest.pt.revert"
+        shutil.copy2(best, tmp)
+        os.replace(tmp, latest)
+
+    def read_direction_names(self, fingerprint: str) -> list[str]:
+        """Names the artist gave the explorer's directions for this generator (or the run's latest)."""
+        try:
+            data = json.loads(self.direction_names_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        names = (data.get(fingerprint) or data.get("latest")) if isinstance(data, dict) else None
+        return [str(n) for n in names] if isinstance(names, list) else []
+
+    def write_direction_names(self, fingerprint: str, names: list[str]) -> None:
+        """Keep the names under this generator, and as the run's latest (later checkpoints of
+        the same run start from them). Raises OSError."""
+        try:
+            data = json.loads(self.direction_names_path.read_text(encoding="utf-8"))
+            data = data if isinstance(data, dict) else {}
+        except (OSError, ValueError):
+            data = {}
+        data[fingerprint] = [str(n) for n in names]
+        data["latest"] = [str(n) for n in names]
+        write_text_atomically(self.direction_names_path, json.dumps(data, indent=1))
 
     def sample_path(self, step: int) -> Path:
         return self.samples_dir / f"step-{step:09d}.png"
@@ -247,6 +299,28 @@ def default_runs_dir() -> Path:
     """Where the app puts new runs: $GANSTUDIO_RUNS_DIR, else ~/GAN Studio/runs."""
     env = os.environ.get("GANSTUDIO_RUNS_DIR")
     return Path(env) if env else Path.home() / "GAN Studio" / "runs"
+
+
+def run_name_of(checkpoint: str | Path) -> str:
+    """A checkpoint's run, in words: its run folder's name, or the file's own stem."""
+    folder = RunFolder.of_checkpoint(checkpoint)
+    return folder.root.name if folder is not None else Path(checkpoint).stem
+
+
+def new_run_dir(source: str, runs_dir: Path | None = None, now: float | None = None) -> Path:
+    """A folder for a new run, named after its data and the time: never one that exists.
+
+    Names go to the second, and a new run clears what its folder held: a second run
+    started in the same second (Start, Stop, New run, Start) would have wiped the first.
+    """
+    base = source.split(":")[1] if source.startswith("demo:") else Path(source).stem or "run"
+    base = re.sub(r"[^\w\-]+", "-", base).strip("-")[:40] or "run"
+    name = f"{base}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
+    runs = runs_dir if runs_dir is not None else default_runs_dir()
+    folder, n = runs / name, 2
+    while folder.exists():
+        folder, n = runs / f"{name}-{n}", n + 1
+    return folder
 
 
 def chosen_generator(stats: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ganstudio.checkpoint import CheckpointError, load_checkpoint, load_weights, resolve_checkpoint_path
+from ganstudio.runs.folder import run_name_of
 from ganstudio.config import ConfigError, RunConfig
 
 # With a discriminator from the source, this many of its first convolutions stay frozen.
@@ -52,7 +53,7 @@ def load_starting_point(target: str | Path) -> StartingPoint:
         raise CheckpointError(f"'{path}' has no generator weights to start from.")
     g = data.get("G") if isinstance(data.get("G"), dict) else g_ema
     d = data.get("D") if isinstance(data.get("D"), dict) else None
-    run = path.parent.parent.name if path.parent.name == "checkpoints" else path.stem
+    run = run_name_of(path)
     return StartingPoint(name=f"run '{run}' at step {int(data.get('step', 0)):,}", config=config, G=g, G_ema=g_ema, D=d)
 
 

@@ -1,0 +1,121 @@
+"""One way to make what an artist keeps: a piece, a grid of pieces, a walk.
+
+`ganstudio generate` and the app's export worker both come here, so a piece saved in the
+app and the same piece made again from the terminal are the same pixels with the same
+recipe. Pure (torch, numpy, Pillow): the app calls these from a worker thread, never
+from the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Sequence
+
+import numpy as np
+import torch
+
+from ganstudio import __version__
+from ganstudio.explore.latent import render, to_uint8
+from ganstudio.explore.recipe import APP_NAME, make_recipe
+from ganstudio.export import make_grid, save_gif, save_mp4, save_png, upscale
+from ganstudio.runs.folder import run_name_of
+
+if TYPE_CHECKING:
+    from ganstudio.explore.directions import Directions
+    from ganstudio.explore.model import Look
+
+WALK_CHUNK = 16  # frames rendered per forward pass of a walk
+
+
+class Cancelled(Exception):
+    """A long job (a walk) saw its cancel flag and stopped; nothing was written."""
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Which generator the explorer shows, or which made a piece: what its recipe records."""
+
+    fingerprint: str | None = None
+    run: str | None = None  # the run's folder name, "bundled", or None for an unsaved model
+    checkpoint: str | None = None
+    step: int = 0
+    live: bool = False  # a copy from the training under way
+    why: str = ""  # which of the run's generators this is, and why (quality.py)
+
+    @classmethod
+    def of_checkpoint(cls, path: Path, *, fingerprint: str, step: int, why: str = "", run: str | None = None) -> ModelSource:
+        """The source of a generator loaded from `path` (a run's checkpoint or a lone file)."""
+        return cls(fingerprint=fingerprint, run=run or run_name_of(path), checkpoint=str(Path(path).resolve()),
+                   step=int(step), why=why)
+
+
+def render_one_by_one(generator: torch.nn.Module, latents: torch.Tensor) -> np.ndarray:
+    """uint8 (N, H, W, C): one forward pass per picture, as the explorer draws each one (a
+    batch may round differently in the last bit on some backends)."""
+    return render(generator, latents, batch_size=1)
+
+
+def make_piece(generator: torch.nn.Module, look: Look, latent: torch.Tensor, source: ModelSource, *,
+               scale: int | None = None, size: int | None = None, smooth: bool = False,
+               directions: Directions | None = None, direction_names: Sequence[str] | None = ()) -> tuple[np.ndarray, dict]:
+    """The picture of one latent at the size asked for, and its recipe."""
+    image = render_one_by_one(generator, latent[None])[0]
+    big = upscale(image, scale=None if size else (scale or 1), size=size, smooth=smooth)
+    recipe = make_recipe(
+        look, directions=directions, direction_names=direction_names, latent=latent,
+        fingerprint=source.fingerprint or "", run=source.run, checkpoint=source.checkpoint, step=source.step,
+        app_version=__version__, size=big.shape[1], smooth=smooth,
+    )
+    return big, recipe
+
+
+def save_piece(path, generator: torch.nn.Module, look: Look, latent: torch.Tensor, source: ModelSource, **options) -> Path:
+    """make_piece, written as a PNG whose text chunk holds the recipe."""
+    image, recipe = make_piece(generator, look, latent, source, **options)
+    return save_png(path, image, recipe=recipe)
+
+
+def grid_recipe(kind: str, source: ModelSource, seed: int | None = None) -> dict:
+    """What a grid PNG records: not a piece to reopen, but which model drew it and when."""
+    recipe = {"app": APP_NAME, "app_version": __version__, "kind": kind, "generator": source.fingerprint,
+              "run": source.run, "step": int(source.step)}
+    if seed is not None:
+        recipe["seed"] = int(seed)
+    return recipe
+
+
+def make_grid_of(images: np.ndarray, *, scale: int = 1, smooth: bool = False, cols: int | None = None,
+                 pad_value: int = 0) -> np.ndarray:
+    """Pictures (N, H, W, C) upscaled each and laid out as one grid, the gaps scaled with them."""
+    scale = max(1, int(scale))
+    big = np.stack([upscale(im, scale=scale, smooth=smooth) for im in images]) if scale > 1 else images
+    return make_grid(big, cols=cols, padding=2 * scale, pad_value=pad_value)
+
+
+def walk_frames(generator: torch.nn.Module, latents: torch.Tensor, *, size: int | None = None, smooth: bool = False,
+                progress: Callable[[int, int], None] = lambda done, total: None,
+                cancelled: Callable[[], bool] = lambda: False) -> list[np.ndarray]:
+    """Every frame of a walk (latents (N, z_dim)) as uint8, at `size` px when given."""
+    frames: list[np.ndarray] = []
+    total = len(latents)
+    for start in range(0, total, WALK_CHUNK):
+        if cancelled():
+            raise Cancelled()
+        with torch.inference_mode():
+            chunk = to_uint8(generator(latents[start : start + WALK_CHUNK]))
+        for image in chunk:
+            frames.append(upscale(image, size=size, smooth=smooth) if size and size != image.shape[0] else image)
+        progress(len(frames), total)
+    return frames
+
+
+def save_walk(path, generator: torch.nn.Module, latents: torch.Tensor, *, fps: float, loop: bool = True,
+              size: int | None = None, smooth: bool = False,
+              progress: Callable[[int, int], None] = lambda done, total: None,
+              cancelled: Callable[[], bool] = lambda: False) -> Path:
+    """A walk as an MP4 (by the suffix) or a GIF."""
+    frames = walk_frames(generator, latents, size=size, smooth=smooth, progress=progress, cancelled=cancelled)
+    if Path(path).suffix.lower() == ".mp4":
+        return save_mp4(path, frames, fps=fps)
+    return save_gif(path, frames, fps=fps, loop=loop)
