@@ -8,7 +8,6 @@ from the GUI thread.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
@@ -19,7 +18,7 @@ from ganstudio import __version__
 from ganstudio.explore.latent import render, to_uint8
 from ganstudio.explore.recipe import APP_NAME, make_recipe
 from ganstudio.export import make_grid, save_gif, save_mp4, save_png, upscale
-from ganstudio.runs.folder import run_name_of
+from ganstudio.explore.source import ModelSource
 
 if TYPE_CHECKING:
     from ganstudio.explore.directions import Directions
@@ -30,24 +29,6 @@ WALK_CHUNK = 16  # frames rendered per forward pass of a walk
 
 class Cancelled(Exception):
     """A long job (a walk) saw its cancel flag and stopped; nothing was written."""
-
-
-@dataclass(frozen=True)
-class ModelSource:
-    """Which generator the explorer shows, or which made a piece: what its recipe records."""
-
-    fingerprint: str | None = None
-    run: str | None = None  # the run's folder name, "bundled", or None for an unsaved model
-    checkpoint: str | None = None
-    step: int = 0
-    live: bool = False  # a copy from the training under way
-    why: str = ""  # which of the run's generators this is, and why (quality.py)
-
-    @classmethod
-    def of_checkpoint(cls, path: Path, *, fingerprint: str, step: int, why: str = "", run: str | None = None) -> ModelSource:
-        """The source of a generator loaded from `path` (a run's checkpoint or a lone file)."""
-        return cls(fingerprint=fingerprint, run=run or run_name_of(path), checkpoint=str(Path(path).resolve()),
-                   step=int(step), why=why)
 
 
 def render_one_by_one(generator: torch.nn.Module, latents: torch.Tensor) -> np.ndarray:

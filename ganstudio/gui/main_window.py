@@ -32,7 +32,8 @@ from ganstudio.gui.pages.data import DataPage
 from ganstudio.gui.pages.explore import ExplorePage
 from ganstudio.gui.pages.gallery import GalleryPage
 from ganstudio.gui.controllers.scan import ScanController
-from ganstudio.gui.state import DataState, TrainingState
+from ganstudio.gui.controllers.explore import ExploreController
+from ganstudio.gui.state import DataState, ExploreState, TrainingState
 from ganstudio.gui.pages.train import TrainPage
 from ganstudio.gui.workers.training import TrainingThread
 from ganstudio.gui.workers.probes import DeviceProbe, GeneratorLoader, RunReader
@@ -112,7 +113,9 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.data_page, "1  Data")
         self.tabs.addTab(self.train_page, "2  Train")
-        self.explore_page = ExplorePage()
+        self.explore_state = ExploreState(self)
+        self.explore_controller = ExploreController(self.explore_state, self)
+        self.explore_page = ExplorePage(self.explore_state)
         self.explore_page.openBundledRequested.connect(self.open_bundled_model)
         self.explore_page.modelNeeded.connect(self._on_model_needed)
         self.explore_page.messagePosted.connect(self._on_explorer_message)
@@ -743,6 +746,7 @@ class MainWindow(QMainWindow):
             self.thread.wait(timeout_ms)
         self.scanner.shutdown(timeout_ms)
         self.explore_page.shutdown()
+        self.explore_controller.shutdown(timeout_ms)
         for worker in list(self.readers) + list(self.loaders):
             worker.wait(timeout_ms)
         if self.probe.isRunning():

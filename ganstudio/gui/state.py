@@ -7,12 +7,15 @@ them and call their setters; only the main window connects them to threads.
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 from ganstudio.config import DataConfig, RunConfig
 from ganstudio.plan import decide_data
+from ganstudio.explore.source import ModelSource
 
 
 class ScanStatus(enum.Enum):
@@ -124,3 +127,87 @@ class TrainingState(QObject):
 
     def post(self, level: str, text: str) -> None:
         self.messagePosted.emit(level, text)
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """A job for the export worker: job(progress, cancelled) -> result (a Path, or pixels)."""
+
+    job: Callable
+    description: str  # "picture", "GIF animation", ...: said in messages
+    number: int = 0  # told apart in exportDone / exportFailed
+
+
+class ExploreState(QObject):
+    """What the explorer shows and the work it asks for.
+
+    The page asks for pixels and files here and never sees a thread: the explore controller
+    (controllers/explore.py) renders in the render worker and writes files in export workers,
+    and answers through the signals below. `source` says which generator is on show; it
+    changes only with the generator, so the label never names one model beside another's
+    picture. `live_run` is the run being trained, whose copies arrive while it trains.
+    """
+
+    generatorChanged = Signal(object)  # the render copy (a detached CPU eval module) to draw with
+    renderRequested = Signal(int, object, str)  # request id, latents (N, z_dim), lane
+    rendered = Signal(int, object)  # request id, uint8 (N, H, W, C)
+    renderFailed = Signal(int, str)  # request id, one plain line
+    exportRequested = Signal(object)  # ExportRequest
+    exportProgress = Signal(int, int, int)  # request number, done, total
+    exportDone = Signal(int, object)  # request number, the job's result
+    exportFailed = Signal(int, str)  # request number, one plain line
+    sourceChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.source = ModelSource()
+        self.live_run: str | None = None
+        self._waiting: dict[str, int] = {}  # lane -> newest request id not yet answered
+        self._exports = 0
+        self._running_exports: set[int] = set()
+
+    # -- which model
+    def set_source(self, source: ModelSource) -> None:
+        self.source = source
+        self.sourceChanged.emit()
+
+    def set_live_run(self, run: str | None) -> None:
+        self.live_run = run
+
+    # -- rendering (the newest request per lane wins; see workers/render.py)
+    def set_render_generator(self, generator) -> None:
+        self._waiting.clear()  # answers for the previous generator are stale; the page drops them
+        self.generatorChanged.emit(generator)
+
+    def request_render(self, request_id: int, latents, lane: str = "view") -> None:
+        self._waiting[lane] = request_id
+        self.renderRequested.emit(request_id, latents, lane)
+
+    def pending_renders(self) -> int:
+        return len(self._waiting)
+
+    def answer_render(self, request_id: int, images=None, error: str | None = None) -> None:
+        """The controller's reply to a render request (from the GUI thread)."""
+        for lane in [lane for lane, wanted in self._waiting.items() if wanted == request_id]:
+            del self._waiting[lane]
+        if error is None:
+            self.rendered.emit(request_id, images)
+        else:
+            self.renderFailed.emit(request_id, error)
+
+    # -- exporting
+    def export(self, job: Callable, description: str) -> int:
+        self._exports += 1
+        self._running_exports.add(self._exports)
+        self.exportRequested.emit(ExportRequest(job, description, self._exports))
+        return self._exports
+
+    def exports_running(self) -> int:
+        return len(self._running_exports)
+
+    def answer_export(self, number: int, result=None, error: str | None = None) -> None:
+        self._running_exports.discard(number)
+        if error is None:
+            self.exportDone.emit(number, result)
+        else:
+            self.exportFailed.emit(number, error)

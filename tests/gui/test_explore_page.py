@@ -4,6 +4,7 @@ exactly, keyframe walks export, undo is exact, follow-training behaves."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +14,9 @@ from PySide6.QtWidgets import QCheckBox, QPushButton, QSlider, QSpinBox, QToolBu
 
 from ganstudio.checkpoint import generator_fingerprint
 from ganstudio.export import read_recipe
+from ganstudio.gui.controllers.explore import ExploreController
 from ganstudio.gui.pages.explore import EMPTY_TEXT, ExplorePage
+from ganstudio.gui.state import ExploreState
 from ganstudio.models import build_generator
 from ganstudio.explore.recipe import parse_recipe
 
@@ -28,6 +31,13 @@ def settle(qtbot, page):
     return page.current_image().copy()
 
 
+def saved_piece(qtbot, page, path, **options) -> Path:
+    """Save as the Save button does (rendered and written in the export worker) and wait for it."""
+    with qtbot.waitSignal(page.artworkSaved, timeout=10_000) as saved:
+        page.save_artwork(path, **options)
+    return Path(saved.args[0])
+
+
 def child(page, cls, name):
     widget = page.findChild(cls, name)
     assert widget is not None, name
@@ -39,7 +49,9 @@ def make_page(qtbot):
     pages = []
 
     def make(generator=None, *, live=False, fingerprint="fp-0", run="tiny-run", step=100):
-        page = ExplorePage()
+        state = ExploreState()
+        page = ExplorePage(state)
+        page.controller = ExploreController(state, page)  # as the window wires them
         qtbot.addWidget(page)
         page.resize(1100, 760)
         pages.append(page)
@@ -51,6 +63,7 @@ def make_page(qtbot):
     yield make
     for page in pages:
         page.shutdown()
+        page.controller.shutdown()
 
 
 def test_empty_state_is_friendly_and_offers_the_demo_model(qtbot, make_page):
@@ -61,7 +74,7 @@ def test_empty_state_is_friendly_and_offers_the_demo_model(qtbot, make_page):
     assert page.current_image() is None
     with qtbot.waitSignal(page.openBundledRequested, timeout=1000):
         child(page, QPushButton, "openBundledButton").click()
-    assert not page.renderer.isRunning()  # no thread until there is a model
+    assert not page.controller.renderer.isRunning()  # no thread until there is a model
 
 
 def test_controls_have_their_names_and_the_image_shows(qtbot, make_page):
@@ -119,10 +132,10 @@ def test_saved_png_reopens_with_identical_pixels_and_controls(qtbot, make_page, 
         path = page.save_artwork(tmp_path / "piece.png", scale=1)
     assert saved.args == [str(path)]
     assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), shown)
-    big = page.save_artwork(tmp_path / "piece-4x.png", scale=4, smooth=False)
+    big = saved_piece(qtbot, page, tmp_path / "piece-4x.png", scale=4, smooth=False)
     big_pixels = np.asarray(Image.open(big).convert("RGB"))
     assert big_pixels.shape == (64, 64, 3) and np.array_equal(big_pixels[::4, ::4], shown)  # crisp blocks
-    assert page.save_artwork(tmp_path / "custom.png", size=100).exists()
+    assert saved_piece(qtbot, page, tmp_path / "custom.png", size=100).exists()
     assert Image.open(tmp_path / "custom.png").size == (100, 100)
 
     # Wander off, then reopen the piece from its file.
@@ -142,7 +155,7 @@ def test_saved_png_reopens_with_identical_pixels_and_controls(qtbot, make_page, 
 def test_a_piece_from_another_model_asks_for_it(qtbot, make_page, tmp_path):
     a, b = tiny_generator(0), tiny_generator(1)
     page = make_page(a, fingerprint=generator_fingerprint(a.state_dict()))
-    path = page.save_artwork(tmp_path / "a.png")
+    path = saved_piece(qtbot, page, tmp_path / "a.png")
     page.set_generator(b, fingerprint=generator_fingerprint(b.state_dict()), run="other", checkpoint=None, step=1, live=False)
     settle(qtbot, page)
     recipe = parse_recipe(read_recipe(path))
@@ -178,7 +191,7 @@ def test_gif_of_a_three_keyframe_walk_has_the_requested_frames(qtbot, make_page,
 def test_an_animation_too_big_to_write_is_refused_before_any_work(qtbot, make_page, tmp_path):
     # 2,000 frames at 4,096 px would be ~190 GB of frames in memory: written, it would take
     # the machine's memory, and the app with it (a training run included).
-    from ganstudio.gui.pages.explore import AnimationDialog
+    from ganstudio.gui.pages.explore_saving import AnimationDialog
 
     dialog = AnimationDialog(resolution=16)
     qtbot.addWidget(dialog)
@@ -197,7 +210,7 @@ def test_an_animation_too_big_to_write_is_refused_before_any_work(qtbot, make_pa
     page.add_keyframe()
     with pytest.raises(ValueError, match="at most 21 frames"):
         page.export_animation(tmp_path / "walk.gif", frames=2000, fps=12, loop=True, size=4096)
-    assert page._exports == [] and not (tmp_path / "walk.gif").exists()
+    assert page.exports_running() == 0 and not (tmp_path / "walk.gif").exists()
 
 
 def test_mp4_without_ffmpeg_says_so_plainly(qtbot, make_page, tmp_path, monkeypatch):
@@ -366,7 +379,7 @@ def test_a_render_of_the_previous_model_never_shows_after_switching(qtbot, make_
     a, b = tiny_generator(0), tiny_generator(1)
     gate_a, gate_b = _Gate(a), _Gate(b)
     page = make_page(a)
-    qtbot.waitUntil(lambda: page.renderer.pending() == 0, timeout=5000)  # the grid is done too
+    qtbot.waitUntil(lambda: page.state.pending_renders() == 0, timeout=5000)  # the grid is done too
     before = page.current_image().copy()
     shown = []
     page.imageShown.connect(shown.append)
@@ -377,7 +390,7 @@ def test_a_render_of_the_previous_model_never_shows_after_switching(qtbot, make_
     try:
         page.set_generator(b, fingerprint="fp-1", run="other-run", checkpoint=None, step=1, live=False)
         assert page.variation_looks() == [] and page.grid.images() == [None] * 9  # A's thumbnails are gone
-        with qtbot.waitSignal(page.renderer.rendered, timeout=5000):
+        with qtbot.waitSignal(page.state.rendered, timeout=5000):
             gate_a.release.set()  # A's seed-5 picture arrives after the switch
         qtbot.wait(20)
         assert shown == []  # not announced as shown ...
@@ -434,7 +447,7 @@ def test_a_recipe_whose_latent_does_not_fit_the_model_is_refused_plainly(qtbot, 
     page = make_page(g, fingerprint=generator_fingerprint(g.state_dict()))
     shown = page.current_image().copy()
     look = page.current_look()
-    raw = read_recipe(page.save_artwork(tmp_path / "piece.png"))
+    raw = read_recipe(saved_piece(qtbot, page, tmp_path / "piece.png"))
     raw["latent"] = raw["latent"][:8]  # tampered (or damaged): the right model, the wrong latent size
     recipe = parse_recipe(raw)
     assert recipe is not None
@@ -494,7 +507,8 @@ def test_saving_where_nothing_can_be_written_says_so_plainly(qtbot, make_page, t
     messages = []
     page.messagePosted.connect(lambda level, text: messages.append((level, text)))
     qtbot.waitUntil(lambda: all(im is not None for im in page.grid.images()), timeout=5000)
-    page.save_grid_button.click()
+    with qtbot.waitSignal(page.exportFailed, timeout=5000):  # written in the export worker: said when it fails
+        page.save_grid_button.click()
     assert asked, "the save dialog never opened"
     assert messages and messages[-1][0] == "error" and "grid" in messages[-1][1]
     assert "Traceback" not in messages[-1][1]
@@ -508,7 +522,7 @@ def test_a_click_on_a_variation_gives_the_one_on_show_while_new_ones_render(qtbo
     g = tiny_generator()
     gate = _Gate(g)
     page = make_page(g)
-    qtbot.waitUntil(lambda: page.renderer.pending() == 0 and all(im is not None for im in page.grid.images()), timeout=5000)
+    qtbot.waitUntil(lambda: page.state.pending_renders() == 0 and all(im is not None for im in page.grid.images()), timeout=5000)
     on_show = page.variation_looks()
     thumbnails = page.grid.images()
     gate.armed = True
@@ -526,3 +540,32 @@ def test_a_click_on_a_variation_gives_the_one_on_show_while_new_ones_render(qtbo
     settle(qtbot, page)
     expected = page.model.crossbreed(on_show[2], on_show[0], seed=page._variation_seed)
     assert child_look == expected
+
+
+def test_copy_puts_the_picture_at_the_chosen_size_on_the_clipboard(qtbot, make_page):
+    from PySide6.QtGui import QGuiApplication
+
+    page = make_page(tiny_generator())
+    shown = settle(qtbot, page)
+    scale = page.save_options().get("scale")
+    assert scale  # a scale is chosen by default, not a custom size
+    with qtbot.waitSignal(page.imageCopied, timeout=10_000):  # rendered in the export worker
+        page.copy_image()
+    copied = QGuiApplication.clipboard().image()
+    assert (copied.width(), copied.height()) == (shown.shape[1] * scale, shown.shape[0] * scale)
+
+
+def test_the_model_label_names_the_model_on_show_not_the_run_that_just_started(qtbot, make_page):
+    """Start a run while a saved model is on show, with Follow training off: the label keeps
+    naming the picture's own model until the artist follows the new run."""
+    page = make_page(tiny_generator(0), run="old-run", step=6000)
+    page.follow_check.setEnabled(True)
+    page.follow_check.setChecked(False)
+    page.set_run_name("new-run")  # Start pressed: the window names the run it trains
+    assert "old-run" in page.model_label.text() and "6,000" in page.model_label.text()
+    assert not page.offer_live_generator(tiny_generator(1), 40)  # kept, not shown
+    assert "old-run" in page.model_label.text() and "6,000" in page.model_label.text()
+    page.follow_check.setChecked(True)  # now the picture is the run's, and so is the label
+    settle(qtbot, page)
+    assert "new-run" in page.model_label.text() and "step 40" in page.model_label.text()
+    assert "old-run" not in page.model_label.text()

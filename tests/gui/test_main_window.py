@@ -186,7 +186,9 @@ def test_explorer_follows_training_and_a_saved_piece_reopens_exactly(window, qtb
     seed.setValue(7)
     qtbot.waitUntil(lambda: explore.is_idle() and explore.current_look().seed == 7, timeout=30_000)
     shown = explore.current_image().copy()
-    piece = explore.save_artwork(window.training.run_dir / "artwork" / "piece.png")
+    with qtbot.waitSignal(explore.artworkSaved, timeout=30_000) as saved:
+        explore.save_artwork(window.training.run_dir / "artwork" / "piece.png")
+    piece = saved.args[0]
     seed.setValue(8)
     qtbot.waitUntil(lambda: explore.is_idle() and explore.current_look().seed == 8, timeout=30_000)
     assert not np.array_equal(explore.current_image(), shown)
@@ -406,7 +408,7 @@ def test_only_training_uses_every_core_while_the_window_is_open(qtbot, tmp_path,
 
         win.tabs.setCurrentWidget(win.explore_page)
         qtbot.waitUntil(lambda: win.explore_page.current_image() is not None, timeout=30_000)
-        assert win.explore_page.renderer.torch_threads == 1
+        assert win.explore_controller.renderer.torch_threads == 1
 
         _use_tiny_demo(win, qtbot)
         qtbot.mouseClick(win.findChild(object, "startButton"), Qt.LeftButton)

@@ -2,15 +2,15 @@
 
 A big picture on the left, the controls on the right in sections (model, look,
 directions, raw latent, variations), history and saving above the picture, keyframes
-below it. All state lives in a pure `ExplorerModel`; this page observes it (on_change),
-asks the `RenderThread` for pixels (the newest request wins) and shows what comes back.
-Nothing heavy runs on the GUI thread: renders happen in the render thread, big exports
-in an `ExportThread`.
+below it. The look lives in a pure `ExplorerModel`; this page observes it (on_change).
+Pixels and files are asked of the `ExploreState` (the newest render request per lane wins)
+and arrive through its signals: the explore controller renders and saves in its threads,
+so nothing heavy runs on the GUI thread and this page starts none. Saving and walks are
+in explore_saving.py; variations and keyframes in explore_variations.py.
 """
 
 from __future__ import annotations
 
-import copy
 import html
 import time
 from pathlib import Path
@@ -18,15 +18,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QFileDialog,
-    QFormLayout,
     QGridLayout,
     QHBoxLayout,
     QInputDialog,
@@ -41,12 +37,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ganstudio import __version__
 from ganstudio.gui.widgets.variations import KeyframeChips, Section, VariationsGrid, chip_name
 from ganstudio.gui.widgets.explore_view import ExploreCanvas
-from ganstudio.gui.workers.export import ExportCancelled, ExportThread
-from ganstudio.gui.workers.render import RenderThread
-from ganstudio.gui.widgets.images import to_qimage
+from ganstudio.explore.source import ModelSource
+from ganstudio.gui.pages.explore_saving import ExploreSaving
+from ganstudio.gui.state import ExploreState
 
 if TYPE_CHECKING:  # torch loads in the background at start-up; the window must not wait for it
     import torch
@@ -88,7 +83,7 @@ class _NameLabel(QLabel):
         self.doubleClicked.emit()
 
 
-class ExplorePage(QWidget):
+class ExplorePage(ExploreSaving, QWidget):
     directionNamesChanged = Signal(list)  # the artist renamed a direction: save names with the model
     modelNeeded = Signal(str)  # a recipe needs another generator: its checkpoint path, or ""
     openBundledRequested = Signal()  # the empty state's "try the bundled demo model"
@@ -96,22 +91,22 @@ class ExplorePage(QWidget):
     imageShown = Signal(int)  # pixels of this render request reached the view
     exportFinished = Signal(str)  # an animation / big PNG was written (path)
     exportFailed = Signal(str)  # one plain line
+    imageCopied = Signal()  # a picture reached the clipboard
     messagePosted = Signal(str, str)  # level ("info", "warning", "error"), text: for the status bar
 
-    def __init__(self, parent: QWidget | None = None, *, render_threads: int = 0, directions: int = DIRECTIONS) -> None:
+    def __init__(self, state: ExploreState, parent: QWidget | None = None, *, directions: int = DIRECTIONS) -> None:
         super().__init__(parent)
         self.setObjectName("explorePage")
         self.setAccessibleName("Explore")
-        # render_threads 0: the render thread works on one thread and leaves the cores to
-        # training (see threads.leave_the_cores_to_training); > 0 for benchmarks.
         self._k = directions
-        self.renderer = RenderThread(self, threads=render_threads)
-        self.renderer.rendered.connect(self._on_rendered)
-        self.renderer.failed.connect(self._on_render_failed)
+        self.state = state
+        state.rendered.connect(self._on_rendered)
+        state.renderFailed.connect(self._on_render_failed)
+        state.exportDone.connect(self._on_export_done)
+        state.exportFailed.connect(self._on_export_failed)
         self.generator: torch.nn.Module | None = None
         self.model: ExplorerModel | None = None
         self.directions: Directions | None = None
-        self.info: dict = {"fingerprint": None, "run": None, "checkpoint": None, "step": 0, "live": False}
         self._next_id = 0
         self._view_id = -1  # newest view request
         self._shown_id = -1
@@ -128,7 +123,7 @@ class ExplorePage(QWidget):
         self._resolution = 64
         self._variation_seed = 1
         self._pending_recipe = None
-        self._exports: list[ExportThread] = []
+        self._export_done: dict[int, object] = {}  # export number -> what to do with its result
         self._syncing = False
         self.request_times: dict[int, float] = {}  # id -> perf_counter at request (benches)
 
@@ -478,8 +473,8 @@ class ExplorePage(QWidget):
             directions = None  # an architecture without a readable first layer: no sliders
         same_space = self.model is not None and self.model.z_dim == z_dim
         self.generator = generator
-        self.info = {"fingerprint": fingerprint, "run": run, "checkpoint": checkpoint, "step": int(step), "live": bool(live),
-                     "why": why}
+        self.state.set_source(ModelSource(fingerprint=fingerprint, run=run, checkpoint=checkpoint, step=int(step),
+                                          live=bool(live), why=why))
         self.directions = directions
         if same_space:
             self.model.set_directions(directions)
@@ -498,8 +493,6 @@ class ExplorePage(QWidget):
         self.raw_start.setRange(0, max(0, z_dim - RAW_SHOWN))
         self._rebuild_raw()
         self._use_generator(generator)
-        if not self.renderer.isRunning():
-            self.renderer.start()
         self._stack.setCurrentIndex(1)
         self._live_candidate = None
         with QSignalBlocker(self.follow_check):
@@ -527,11 +520,11 @@ class ExplorePage(QWidget):
 
     def _apply_live(self, generator, step: int) -> None:
         if self.model is None or int(generator.z_dim) != self.model.z_dim:
-            self.set_generator(generator, fingerprint=None, run=self.info.get("run"), checkpoint=None, step=step, live=True)
+            self.set_generator(generator, fingerprint=None, run=self.state.live_run, checkpoint=None, step=step, live=True)
             return
         generator = generator.to("cpu").eval().requires_grad_(False)
         self.generator = generator
-        self.info.update(fingerprint=None, checkpoint=None, step=int(step), live=True)
+        self.state.set_source(ModelSource(run=self.state.live_run, step=int(step), live=True))
         # New directions only while every slider is at 0: recomputing them under a moved
         # slider would make the picture jump (the strongest directions reorder as it learns).
         if not any(self.model.look.offsets) or self.directions is None:
@@ -548,8 +541,9 @@ class ExplorePage(QWidget):
         self._grid_timer.start()
 
     def set_run_name(self, run: str | None) -> None:
-        self.info["run"] = run
-        self._sync_model_label()
+        """The run being trained: its copies, when they arrive, are shown under this name. The
+        model on show keeps its own name until then."""
+        self.state.set_live_run(run)
 
     def open_recipe(self, recipe) -> bool:
         """Reopen a saved piece exactly. Returns False (with a message and modelNeeded) when
@@ -557,7 +551,7 @@ class ExplorePage(QWidget):
         if recipe is None:
             self._post("warning", "This picture has no GAN Studio recipe, so it can't be reopened for editing.")
             return False
-        if self.model is None or (self.info.get("fingerprint") or self._fingerprint()) != recipe.fingerprint:
+        if self.model is None or self._fingerprint() != recipe.fingerprint:
             self._pending_recipe = recipe
             where = f" (run {recipe.run}, step {recipe.step:,})" if recipe.run else f" (step {recipe.step:,})"
             self._post(
@@ -627,15 +621,11 @@ class ExplorePage(QWidget):
 
     def is_idle(self) -> bool:
         """No render waiting and the newest view request is on show (tests wait on it)."""
-        return self.renderer.pending() == 0 and self._shown_id == self._view_id
+        return self.state.pending_renders() == 0 and self._shown_id == self._view_id
 
-    def shutdown(self, timeout_ms: int = 10_000) -> None:
-        """Stop the render thread and any export (waits for them)."""
+    def shutdown(self) -> None:
+        """Nothing more to ask for (the controller stops the threads)."""
         self._grid_timer.stop()
-        self.renderer.stop(timeout_ms)
-        for thread in list(self._exports):
-            thread.cancel()
-            thread.wait(timeout_ms)
 
     # ================================================================== history / look
     def undo(self) -> None:
@@ -826,17 +816,17 @@ class ExplorePage(QWidget):
         self.directionNamesChanged.emit(list(self.model.direction_names))
 
     def _sync_model_label(self) -> None:
-        info = self.info
-        if info.get("run") == "bundled":
+        source = self.state.source
+        if source.run == "bundled":
             text = "Bundled demo model"
         else:
-            run = info.get("run") or "Unsaved model"
-            text = f"<b>{run}</b><br>step {info.get('step', 0):,}"
-            if info.get("live"):
+            run = source.run or "Unsaved model"
+            text = f"<b>{html.escape(run)}</b><br>step {source.step:,}"
+            if source.live:
                 text += " · live from training" if self.follow_check.isChecked() else " · frozen"
-            elif info.get("why"):
+            elif source.why:
                 # Which of the run's generators this is, and why (the 'best' one, chosen by quality).
-                text += f"<br><span style='color: #a8a8a8; font-size: small'>{html.escape(info['why'])}</span>"
+                text += f"<br><span style='color: #a8a8a8; font-size: small'>{html.escape(source.why)}</span>"
         self.model_label.setText(text)
 
     def _on_follow(self, on: bool) -> None:
@@ -865,13 +855,13 @@ class ExplorePage(QWidget):
         if len(self.request_times) > 256:
             for key in sorted(self.request_times)[:-64]:
                 del self.request_times[key]
-        self.renderer.request(self._view_id, z)
+        self.state.request_render(self._view_id, z)
 
     def _use_generator(self, generator) -> None:
         """Render with `generator` from now on. Requests already made (even one made a
         moment ago, for this generator's directions but before the renderer had it) may
         still come back from the previous model: they are stale from here on."""
-        self.renderer.set_generator(generator)
+        self.state.set_render_generator(generator)
         self._stale_up_to = self._next_id
 
     def _on_render_failed(self, request_id: int, text: str) -> None:
@@ -910,7 +900,7 @@ class ExplorePage(QWidget):
         z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in looks])
         self._grid_id = self._new_id()
         self._grid_ids = {i for i in self._grid_ids if i > self._grid_id - 64} | {self._grid_id}
-        self.renderer.request(self._grid_id, z, lane=GRID_LANE)
+        self.state.request_render(self._grid_id, z, lane=GRID_LANE)
 
     def variation_looks(self) -> list[Look]:
         """The variations whose thumbnails are on show (a newer set may be rendering)."""
@@ -1019,254 +1009,6 @@ class ExplorePage(QWidget):
         out["smooth"] = self.smooth()
         return out
 
-    def _render_now(self, latents: torch.Tensor) -> np.ndarray:
-        """Render on the calling thread (small: one picture for a save). The generator is
-        in eval mode and never trained, so reading it beside the render thread is safe."""
-        import torch
-
-        from ganstudio.explore.latent import to_uint8
-
-        with torch.inference_mode():
-            return to_uint8(self.generator(latents))
-
-    def _fingerprint(self) -> str | None:
-        if self.generator is None:
-            return None
-        if not self.info.get("fingerprint"):
-            from ganstudio.checkpoint import generator_fingerprint
-
-            self.info["fingerprint"] = generator_fingerprint(self.generator.state_dict())
-        return self.info["fingerprint"]
-
-    def _recipe(self, look: Look, latent: torch.Tensor, size: int | None = None, smooth: bool | None = None) -> dict:
-        from ganstudio.explore.recipe import make_recipe
-
-        recipe = make_recipe(
-            look,
-            directions=self.directions,
-            direction_names=list(self.model.direction_names),
-            latent=latent,
-            fingerprint=self._fingerprint() or "",
-            run=self.info.get("run"),
-            checkpoint=self.info.get("checkpoint"),
-            step=int(self.info.get("step") or 0),
-            app_version=__version__,
-            size=size,
-            smooth=smooth,
-        )
-        return recipe
-
-    def default_folder(self) -> Path:
-        """The run's artwork/ folder, else ~/Pictures/GAN Studio (or home)."""
-        checkpoint = self.info.get("checkpoint")
-        if checkpoint:
-            run_dir = Path(checkpoint).parent.parent
-            if (run_dir / "config.json").is_file():
-                return run_dir / "artwork"
-        if self.run_dir is not None:
-            return self.run_dir / "artwork"
-        pictures = Path.home() / "Pictures"
-        return (pictures if pictures.is_dir() else Path.home()) / "GAN Studio"
-
-    def set_run_dir(self, run_dir: str | Path | None) -> None:
-        """Where the shown model's run lives (its artwork/ folder is the default place to save)."""
-        self.run_dir = Path(run_dir) if run_dir else None
-
-    def _suggest(self, stem: str, suffix: str) -> str:
-        folder = self.default_folder()
-        look = self.model.look
-        step = int(self.info.get("step") or 0)
-        name = f"{stem}-seed{look.seed}-step{step}"
-        candidate = folder / f"{name}{suffix}"
-        n = 2
-        while candidate.exists():
-            candidate = folder / f"{name}-{n}{suffix}"
-            n += 1
-        return self._reachable(candidate)
-
-    @staticmethod
-    def _reachable(candidate: Path) -> str:
-        """The suggested file, in its folder when that folder exists or can be made, else
-        the same name in the home folder (a read-only run must not stop the dialog)."""
-        try:
-            candidate.parent.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            return str(Path.home() / candidate.name)
-        return str(candidate)
-
-    def choose_artwork_path(self) -> None:
-        if self.model is None:
-            return
-        suggested = self._suggest("artwork", ".png")
-        path, _ = QFileDialog.getSaveFileName(self, "Save artwork", suggested, "PNG images (*.png)")
-        if not path:
-            return
-        if not path.lower().endswith(".png"):
-            path += ".png"
-        options = self.save_options()
-        self.save_artwork(path, background=True, **options)
-
-    def save_artwork(self, path, *, scale: int | None = None, size: int | None = None, smooth: bool | None = None, background: bool = False) -> Path:
-        """Render the current look and write it as a PNG with its recipe. With background=True
-        the upscale and encode run in an export thread (exportFinished / artworkSaved follow)."""
-        from ganstudio.export import save_png, upscale
-
-        if self.model is None:
-            raise ValueError("there is no model to render")
-        path = Path(path)
-        smooth = self.smooth() if smooth is None else bool(smooth)
-        if scale is None and size is None:
-            scale = 1
-        look = self.model.look
-        latent = look.latent(self.directions, self.model.z_dim)
-        image = self._render_now(latent[None])[0]
-        out_size = int(size) if size else int(scale) * image.shape[0]
-        recipe = self._recipe(look, latent, size=out_size, smooth=smooth)
-
-        def job(progress=lambda d, t: None, cancelled=lambda: False) -> Path:
-            big = upscale(image, scale=scale if not size else None, size=size, smooth=smooth)
-            return save_png(path, big, recipe=recipe)
-
-        if background:
-            self._start_export(job, "picture", on_done=lambda p: self.artworkSaved.emit(p))
-            return path
-        written = job()
-        self.artworkSaved.emit(str(written))
-        self._post("info", f"Saved {written}")
-        return Path(written)
-
-    def choose_grid_path(self) -> None:
-        if self.model is None:
-            return
-        suggested = self._suggest("variations", ".png")
-        path, _ = QFileDialog.getSaveFileName(self, "Save variations grid", suggested, "PNG images (*.png)")
-        if path:
-            if not path.lower().endswith(".png"):
-                path += ".png"
-            scale = self.save_options().get("scale") or 4
-            try:
-                self.save_grid(path, scale=scale)
-            except (ValueError, OSError) as exc:  # an unwritable folder, a full disk, too big
-                self._post("error", f"Could not save the variations grid: {getattr(exc, 'strerror', None) or exc}")
-
-    def save_grid(self, path, *, scale: int = 1, smooth: bool | None = None) -> Path:
-        """The variations grid (rendered afresh) as one PNG."""
-        from ganstudio.export import make_grid, save_png, upscale
-
-        if self.model is None or not self._shown_grid_looks:
-            raise ValueError("there are no variations to save")
-        smooth = self.smooth() if smooth is None else bool(smooth)
-        import torch
-        z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in self._shown_grid_looks])
-        images = self._render_now(z)
-        cols = 3
-        big = np.stack([upscale(im, scale=int(scale), smooth=smooth) for im in images]) if scale > 1 else images
-        grid = make_grid(big, cols=cols, padding=2 * int(scale), pad_value=24)
-        recipe = {
-            "app": "GAN Studio",
-            "app_version": __version__,
-            "kind": "variations grid",
-            "generator": self._fingerprint(),
-            "run": self.info.get("run"),
-            "step": int(self.info.get("step") or 0),
-            "seed": int(self.model.look.seed),
-        }
-        written = save_png(path, grid, recipe=recipe)
-        self.artworkSaved.emit(str(written))
-        self._post("info", f"Saved {written}")
-        return Path(written)
-
-    def copy_image(self) -> None:
-        if self.model is None:
-            return
-        from ganstudio.export import upscale
-
-        options = self.save_options()
-        look = self.model.look
-        image = self._render_now(look.latent(self.directions, self.model.z_dim)[None])[0]
-        big = upscale(image, scale=options.get("scale"), size=options.get("size"), smooth=options["smooth"])
-        QGuiApplication.clipboard().setImage(to_qimage(big))
-        self._post("info", f"Copied a {big.shape[1]}×{big.shape[0]} px picture.")
-
-    # -- animation
-    def choose_animation(self) -> None:
-        if self.model is None or len(self.model.keyframes) < 2:
-            self._post("warning", "Add at least two keyframes (A and B) to make an animation.")
-            return
-        dialog = AnimationDialog(self, resolution=self._resolution)
-        if dialog.exec() != QDialog.Accepted:
-            return
-        options = dialog.options()
-        suffix = ".mp4" if options["format"] == "mp4" else ".gif"
-        suggested = self._suggest("walk", suffix)
-        flt = "MP4 video (*.mp4)" if suffix == ".mp4" else "GIF animation (*.gif)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export animation", suggested, flt)
-        if not path:
-            return
-        if not path.lower().endswith(suffix):
-            path += suffix
-        self.export_animation(path, options["frames"], options["fps"], options["loop"], options["size"])
-
-    def export_animation(self, path, frames: int = 48, fps: float = 12, loop: bool = True, size: int | None = None, *, smooth: bool | None = None) -> ExportThread:
-        """Walk through the keyframes and write a GIF (or MP4, by the suffix) in an export
-        thread; exportFinished(path) or exportFailed(message) follows."""
-        from ganstudio.export import check_animation_memory, save_gif, save_mp4, upscale
-
-        if self.model is None or len(self.model.keyframes) < 2:
-            raise ValueError("add at least two keyframes first")
-        check_animation_memory(int(frames), int(size or self._resolution))  # before any work starts
-        path = Path(path)
-        smooth = self.smooth() if smooth is None else bool(smooth)
-        looks = self.model.walk(int(frames), spherical=self.spherical(), loop=bool(loop))
-        import torch
-
-        from ganstudio.explore.latent import to_uint8
-
-        z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in looks])
-        generator = copy.deepcopy(self.generator)  # the export thread's own copy
-        mp4 = path.suffix.lower() == ".mp4"
-
-        def job(progress, cancelled) -> Path:
-            images = []
-            total = len(z)
-            for start in range(0, total, 16):
-                if cancelled():
-                    raise ExportCancelled()
-                with torch.inference_mode():
-                    chunk = to_uint8(generator(z[start : start + 16]))
-                for im in chunk:
-                    images.append(upscale(im, size=size, smooth=smooth) if size and size != im.shape[0] else im)
-                progress(len(images), total)
-            if mp4:
-                return save_mp4(path, images, fps=fps)
-            return save_gif(path, images, fps=fps, loop=loop)
-
-        return self._start_export(job, "MP4 video" if mp4 else "GIF animation")
-
-    def _start_export(self, job, description: str, on_done=None) -> ExportThread:
-        thread = ExportThread(job, description, self)
-        self._exports.append(thread)
-
-        def finished_ok(path: str) -> None:
-            self._post("info", f"Saved {path}")
-            if on_done is not None:
-                on_done(path)
-            self.exportFinished.emit(path)
-
-        thread.done.connect(finished_ok)
-        thread.failed.connect(lambda message: (self._post("error", message), self.exportFailed.emit(message)))
-        thread.finished.connect(lambda t=thread: self._forget_export(t))
-        thread.start()
-        return thread
-
-    def _forget_export(self, thread: ExportThread) -> None:
-        if thread in self._exports:
-            self._exports.remove(thread)
-        thread.deleteLater()
-
-    def exports_running(self) -> int:
-        return sum(1 for t in self._exports if t.isRunning())
-
     # ================================================================== messages
     def _post(self, level: str, text: str) -> None:
         self.messagePosted.emit(level, text)
@@ -1300,81 +1042,3 @@ class _Quiet:
         self.page.model.on_change[:] = self.callbacks
         self.page._sync_controls(self.page.model.look)
         return False
-
-
-class AnimationDialog(QDialog):
-    """Frames, speed, loop, size and format of a keyframe walk."""
-
-    def __init__(self, parent=None, *, resolution: int = 64) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Export animation")
-        self.setObjectName("animationDialog")
-        form = QFormLayout(self)
-        self.format_combo = QComboBox()
-        self.format_combo.setObjectName("animationFormatCombo")
-        self.format_combo.addItem("GIF", "gif")
-        self.format_combo.addItem("MP4 video", "mp4")
-        try:
-            import imageio_ffmpeg  # noqa: F401
-        except ImportError:
-            item = self.format_combo.model().item(1)
-            item.setEnabled(False)
-            item.setToolTip("MP4 needs the optional 'imageio-ffmpeg' package: pip install ganstudio[video]")
-            self.format_combo.setToolTip("MP4 is unavailable: install the optional 'imageio-ffmpeg' package (pip install ganstudio[video]).")
-        form.addRow("Format", self.format_combo)
-        self.frames_spin = QSpinBox()
-        self.frames_spin.setObjectName("animationFramesSpin")
-        self.frames_spin.setRange(2, 2000)
-        self.frames_spin.setValue(48)
-        form.addRow("Frames", self.frames_spin)
-        self.fps_spin = QSpinBox()
-        self.fps_spin.setObjectName("animationFpsSpin")
-        self.fps_spin.setRange(1, 60)
-        self.fps_spin.setValue(12)
-        self.fps_spin.setSuffix(" per second")
-        form.addRow("Speed", self.fps_spin)
-        self.loop_check = QCheckBox("Loop back to the first keyframe")
-        self.loop_check.setObjectName("animationLoopCheck")
-        self.loop_check.setChecked(True)
-        form.addRow("", self.loop_check)
-        self.size_spin = QSpinBox()
-        self.size_spin.setObjectName("animationSizeSpin")
-        self.size_spin.setRange(16, 4096)
-        self.size_spin.setValue(max(resolution, min(512, resolution * 8)))
-        self.size_spin.setSuffix(" px")
-        form.addRow("Size", self.size_spin)
-        self.length_label = _muted()
-        self.length_label.setWordWrap(True)
-        form.addRow("", self.length_label)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        self.export_button = buttons.button(QDialogButtonBox.Ok)
-        self.export_button.setText("Export…")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        for w in (self.frames_spin, self.fps_spin, self.size_spin):
-            w.valueChanged.connect(self._sync)
-        self._sync()
-        form.addRow(buttons)
-
-    def _sync(self) -> None:
-        from ganstudio.export import ExportError, animation_memory, check_animation_memory
-
-        frames, side = self.frames_spin.value(), self.size_spin.value()
-        seconds = f"{frames / self.fps_spin.value():.1f} seconds"
-        try:
-            check_animation_memory(frames, side)
-        except ExportError as exc:  # too big to write: say so, and offer no Export
-            self.length_label.setText(f"{seconds}. {exc}")
-            self.export_button.setEnabled(False)
-            return
-        self.length_label.setText(f"{seconds}, about {animation_memory(frames, side) / 1024**2:,.0f} MB of memory while writing")
-        self.export_button.setEnabled(True)
-
-    def options(self) -> dict:
-        return {
-            "format": self.format_combo.currentData(),
-            "frames": self.frames_spin.value(),
-            "fps": self.fps_spin.value(),
-            "loop": self.loop_check.isChecked(),
-            "size": self.size_spin.value(),
-        }

@@ -1,8 +1,8 @@
-"""Writes big exports (large PNGs, GIF and MP4 walks) off the GUI thread.
+"""Renders and writes what the explorer saves (pieces, grids, GIF and MP4 walks) off the GUI thread.
 
-QtCore and pure modules only. The page hands over a plain function `job(progress,
-cancelled) -> Path` built from pure modules (rendering frames, upscaling, encoding);
-this thread runs it and reports back in one line, never a traceback.
+QtCore and pure modules only. The explore controller hands over a plain function
+`job(progress, cancelled) -> result` built from pure modules (explore/pieces.py: render,
+upscale, encode); this thread runs it and reports back in one line, never a traceback.
 """
 
 from __future__ import annotations
@@ -10,23 +10,20 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QThread, Signal
 
 log = logging.getLogger("ganstudio.gui.export")
 
-Job = Callable[[Callable[[int, int], None], Callable[[], bool]], Path]
+from ganstudio.explore.pieces import Cancelled as ExportCancelled  # raised by a job that saw cancelled() turn true
 
-
-class ExportCancelled(Exception):
-    """Raised by a job that saw cancelled() turn true."""
+Job = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
 
 
 class ExportThread(QThread):
     progress = Signal(int, int)  # done, total
-    done = Signal(str)  # the path written
+    done = Signal(object)  # the job's result: the path written, or pixels (a copy to the clipboard)
     failed = Signal(str)  # one plain line for the user
 
     def __init__(self, job: Job, description: str = "export", parent=None) -> None:
@@ -35,7 +32,7 @@ class ExportThread(QThread):
         self._job = job
         self.description = description
         self._cancel = threading.Event()
-        self.result: Path | None = None
+        self.result: object = None
         self.error: str | None = None
 
     def cancel(self) -> None:
@@ -46,7 +43,7 @@ class ExportThread(QThread):
             from ganstudio.threads import leave_the_cores_to_training
 
             leave_the_cores_to_training()  # an export beside training must not slow it down
-            path = self._job(lambda d, t: self.progress.emit(int(d), int(t)), self._cancel.is_set)
+            result = self._job(lambda d, t: self.progress.emit(int(d), int(t)), self._cancel.is_set)
         except ExportCancelled:
             self.error = "cancelled"
             self.failed.emit(f"The {self.description} was cancelled.")
@@ -60,5 +57,5 @@ class ExportThread(QThread):
             self.error = str(exc)
             self.failed.emit(f"Could not write the {self.description}: {type(exc).__name__}: {exc}")
             return
-        self.result = Path(path)
-        self.done.emit(str(path))
+        self.result = result
+        self.done.emit(result)
