@@ -10,9 +10,11 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QSpinBox
 
+from ganstudio.gui.pages.explore_layout import SCALES
 from ganstudio.gui.widgets.images import to_qimage
 from ganstudio.runs.folder import RunFolder
 
@@ -228,6 +230,28 @@ class ExploreSaving:
                              progress=progress, cancelled=cancelled)
 
         return self._export(job, "MP4 video" if path.suffix.lower() == ".mp4" else "GIF animation")
+
+    # -- the size and look of what is saved
+    def _fill_scale_combo(self, resolution: int) -> None:
+        current = self.scale_combo.currentIndex()
+        with QSignalBlocker(self.scale_combo):
+            self.scale_combo.clear()
+            for s in SCALES:
+                self.scale_combo.addItem(f"{s}× · {resolution * s} px", s)
+            self.scale_combo.addItem("Custom size…", 0)
+            self.scale_combo.setCurrentIndex(current if current >= 0 else 2)
+        self._resolution = resolution
+        self._sync_scale_labels()
+
+    def _sync_scale_labels(self) -> None:
+        self.size_spin.setVisible(self.scale_combo.currentData() == 0)
+
+    def save_options(self) -> dict:
+        """The size chosen next to Save: {"scale": n} or {"size": px}, plus "smooth"."""
+        scale = self.scale_combo.currentData()
+        out = {"scale": int(scale)} if scale else {"size": int(self.size_spin.value())}
+        out["smooth"] = self.smooth()
+        return out
 
 
 class AnimationDialog(QDialog):
