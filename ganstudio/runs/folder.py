@@ -307,6 +307,10 @@ def run_name_of(checkpoint: str | Path) -> str:
     return folder.root.name if folder is not None else Path(checkpoint).stem
 
 
+def _stamp(now: float | None = None) -> str:
+    return time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+
+
 def new_run_dir(source: str, runs_dir: Path | None = None, now: float | None = None) -> Path:
     """A folder for a new run, named after its data and the time: never one that exists.
 
@@ -315,7 +319,7 @@ def new_run_dir(source: str, runs_dir: Path | None = None, now: float | None = N
     """
     base = source.split(":")[1] if source.startswith("demo:") else Path(source).stem or "run"
     base = re.sub(r"[^\w\-]+", "-", base).strip("-")[:40] or "run"
-    name = f"{base}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
+    name = f"{base}-{_stamp(now)}"
     runs = runs_dir if runs_dir is not None else default_runs_dir()
     folder, n = runs / name, 2
     while folder.exists():

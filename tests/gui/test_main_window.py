@@ -277,7 +277,7 @@ def test_training_from_the_window_leaves_a_core_to_the_window_unless_told(window
         qtbot.waitUntil(lambda: window.training.state == "running", timeout=30_000)
         shown = window.device_label.text()
         qtbot.mouseClick(stop, Qt.LeftButton)
-        qtbot.waitUntil(lambda: window.thread is None or not window.thread.isRunning(), timeout=30_000)
+        qtbot.waitUntil(lambda: window.training_controller.thread is None or not window.training_controller.thread.isRunning(), timeout=30_000)
         return shown
 
     import torch
@@ -308,7 +308,7 @@ def test_the_status_bar_says_which_number_format_a_run_trains_in_and_why(window,
     assert window.device_label.text().endswith("  ·  fp32")
     assert window.device_label.toolTip() == "Training in fp32 (fp16 needs an NVIDIA GPU)"
     qtbot.mouseClick(window.findChild(object, "stopButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.thread is None or not window.thread.isRunning(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.training_controller.thread is None or not window.training_controller.thread.isRunning(), timeout=30_000)
 
 
 def test_stop_then_start_at_once_keeps_the_new_run(window, qtbot):
@@ -326,12 +326,12 @@ def test_stop_then_start_at_once_keeps_the_new_run(window, qtbot):
         qtbot.waitUntil(lambda: start.isEnabled(), timeout=30_000)
         qtbot.mouseClick(start, Qt.LeftButton)
         qtbot.waitUntil(lambda: window.training.state == "running", timeout=30_000)
-        assert window.thread is not None and window.thread.isRunning()
+        assert window.training_controller.thread is not None and window.training_controller.thread.isRunning()
         assert window.device_label.text().split("  ·  ")[-1] in ("fp32", "bf16")
         qtbot.wait(300)
         qtbot.mouseClick(stop, Qt.LeftButton)
-        qtbot.waitUntil(lambda: window.thread is None or not window.thread.isRunning(), timeout=30_000)
-    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+        qtbot.waitUntil(lambda: window.training_controller.thread is None or not window.training_controller.thread.isRunning(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.training_controller.thread is None, timeout=30_000)
     assert window.training.state in ("stopped", "finished")
 
 
@@ -342,12 +342,12 @@ def test_a_late_finished_signal_of_the_previous_run_leaves_the_new_one_running(w
     _use_tiny_demo(window, qtbot)
     qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: window.training.state == "running", timeout=30_000)
-    current = window.thread
+    current = window.training_controller.thread
     earlier = TrainingThread(window.training.config, None, tmp_path / "earlier", parent=window)  # never started
-    window._on_thread_finished(earlier)
-    assert window.thread is current and current.isRunning() and window.training.state == "running"
+    window.training_controller._on_thread_finished(earlier)
+    assert window.training_controller.thread is current and current.isRunning() and window.training.state == "running"
     qtbot.mouseClick(window.findChild(object, "stopButton"), Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.thread is None, timeout=30_000)
+    qtbot.waitUntil(lambda: window.training_controller.thread is None, timeout=30_000)
     assert window.training.state in ("stopped", "finished")
 
 
@@ -416,10 +416,10 @@ def test_only_training_uses_every_core_while_the_window_is_open(qtbot, tmp_path,
         assert win.device_label.text().startswith("CPU (2 threads)")  # training still gets both
         if sys.platform.startswith("linux"):  # and yields to the window's thread for a core
             own = os.getpriority(os.PRIO_PROCESS, 0)
-            assert win.thread.niceness == min(19, own + threads.TRAINING_NICENESS)
-            assert os.getpriority(os.PRIO_PROCESS, win.thread.native_id) == win.thread.niceness
+            assert win.training_controller.thread.niceness == min(19, own + threads.TRAINING_NICENESS)
+            assert os.getpriority(os.PRIO_PROCESS, win.training_controller.thread.native_id) == win.training_controller.thread.niceness
         qtbot.mouseClick(win.findChild(object, "stopButton"), Qt.LeftButton)
-        qtbot.waitUntil(lambda: win.thread is None or not win.thread.isRunning(), timeout=30_000)
+        qtbot.waitUntil(lambda: win.training_controller.thread is None or not win.training_controller.thread.isRunning(), timeout=30_000)
     finally:
         win.shutdown()
 
@@ -466,7 +466,7 @@ def test_a_model_load_that_lands_late_does_not_replace_the_one_asked_for_since(w
         assert explore.model_label.text() == "Bundled demo model"
     finally:
         gate.set()
-    qtbot.waitUntil(lambda: not window.loaders, timeout=30_000)  # the earlier load ended, its result handled
+    qtbot.waitUntil(lambda: window.loading.idle(), timeout=30_000)  # the earlier load ended, its result handled
     qtbot.waitUntil(explore.is_idle, timeout=30_000)
     assert explore.model_label.text() == "Bundled demo model"
 
@@ -489,7 +489,7 @@ def test_a_run_that_opens_late_does_not_replace_the_run_opened_since_or_a_new_ru
         assert window.training.run_dir == second
     finally:
         gate.set()
-    qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+    qtbot.waitUntil(lambda: window.loading.idle(), timeout=30_000)
     assert window.training.run_dir == second and window.history.root == second
 
     # File → New run while a run is still being read: the new run stays.
@@ -499,7 +499,7 @@ def test_a_run_that_opens_late_does_not_replace_the_run_opened_since_or_a_new_ru
         window.new_run()
     finally:
         gate.set()
-    qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+    qtbot.waitUntil(lambda: window.loading.idle(), timeout=30_000)
     assert window.training.state == "idle" and window.history is None and window.training.run_dir is None
 
 
@@ -550,18 +550,18 @@ def test_start_in_the_moment_a_revert_stops_the_run_leaves_the_revert_to_that_ru
     qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
     first = window.training.run_dir
     ended = []
-    window.thread.finished.connect(lambda: ended.append(True))  # runs after the window's own handler
+    window.training_controller.thread.finished.connect(lambda: ended.append(True))  # runs after the window's own handler
     pressed = _start_when_stopped(window)
     window.revert_to_best()
     qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
     assert pressed == [True]
-    qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
-    if window.thread is not None:  # the Start began a second run: see what its Stop does
+    qtbot.waitUntil(lambda: window.loading.idle(), timeout=30_000)
+    if window.training_controller.thread is not None:  # the Start began a second run: see what its Stop does
         second = window.training.run_dir
         qtbot.waitUntil(lambda: window.training.state == "running" and _step(window) > 0, timeout=60_000)
         with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
             window.stop_training()
-        qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+        qtbot.waitUntil(lambda: window.loading.idle(), timeout=30_000)
         assert not (second / "checkpoints" / "latest-before-going-back.pt").exists(), "its Stop went back to its best checkpoint"
     assert (first / "checkpoints" / "latest-before-going-back.pt").is_file()
     assert window.training.run_dir == first and window.training.state == "viewing"
@@ -575,7 +575,7 @@ def test_start_in_the_moment_a_close_stops_the_run_still_closes_the_window(windo
     qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
     ended = []
-    window.thread.finished.connect(lambda: ended.append(True))  # runs after the window's own handler
+    window.training_controller.thread.finished.connect(lambda: ended.append(True))  # runs after the window's own handler
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     pressed = _start_when_stopped(window)
     window.close()
@@ -583,16 +583,16 @@ def test_start_in_the_moment_a_close_stops_the_run_still_closes_the_window(windo
     assert pressed == [True]
     qtbot.wait(100)
     assert not window.isVisible()
-    assert window.thread is None
+    assert window.training_controller.thread is None
 
 
 def test_a_second_new_run_in_the_same_second_gets_its_own_folder(window, qtbot, monkeypatch):
     # Run folders are named to the second. Start, Stop, File → New run and Start again
     # within one second used to give the second run the first one's folder, and a new
     # run clears its folder: the first run's curves, samples and checkpoints were gone.
-    from ganstudio.gui import main_window
+    from ganstudio.runs import folder
 
-    monkeypatch.setattr(main_window, "_run_name", lambda source: "shapes-20261206-120000")  # the same second
+    monkeypatch.setattr(folder, "_stamp", lambda now=None: "20261206-120000")  # the same second
     _use_tiny_demo(window, qtbot)
     folders, steps = [], []
     window.training.reportAdded.connect(lambda report: steps.append(report.step))
@@ -603,7 +603,7 @@ def test_a_second_new_run_in_the_same_second_gets_its_own_folder(window, qtbot, 
         folders.append(window.training.run_dir)
         with qtbot.waitSignal(window.trainingFinished, timeout=60_000):
             window.stop_training()
-        qtbot.waitUntil(lambda: not window.readers and not window.loaders, timeout=30_000)
+        qtbot.waitUntil(lambda: window.loading.idle(), timeout=30_000)
         if not folders[1:]:
             first_stats = (folders[0] / "stats.jsonl").read_bytes()
             window.new_run()
@@ -807,7 +807,7 @@ def _capture_started_configs(monkeypatch) -> list:
     """Replace the training thread by one that records the RunConfig it is given and trains nothing."""
     from PySide6.QtCore import QThread, Signal
 
-    from ganstudio.gui import main_window
+    from ganstudio.gui.controllers import training as training_controller
 
     configs = []
 
@@ -823,7 +823,7 @@ def _capture_started_configs(monkeypatch) -> list:
         def run(self):
             pass
 
-    monkeypatch.setattr(main_window, "TrainingThread", RecordingThread)
+    monkeypatch.setattr(training_controller, "TrainingThread", RecordingThread)
     return configs
 
 

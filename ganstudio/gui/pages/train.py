@@ -511,6 +511,27 @@ class TrainPage(QWidget):
     def _on_start(self) -> None:
         self.startRequested.emit(self.build_config())
 
+    # What the menus and shortcuts ask of this page: the same as its buttons, when they are enabled.
+    def request_start(self) -> None:
+        if self.start_button.isEnabled():
+            self._on_start()
+
+    def request_pause_or_resume(self) -> None:
+        if self.pause_button.isEnabled():
+            self._on_pause()
+
+    def request_stop(self) -> None:
+        if self.stop_button.isEnabled():
+            self.stopRequested.emit()
+
+    def more_minutes(self) -> float:
+        """How long Start trains a resumed run for (0: until stopped)."""
+        return float(self.minutes_spin.value())
+
+    def shown_sample(self):
+        """(step, uint8 image) of the sample grid on show; (0, None) when there is none."""
+        return self.samples.current_step() or 0, self.samples.current_image()
+
     def _on_pause(self) -> None:
         if self.training.state == "paused":
             self.resumeRequested.emit()
