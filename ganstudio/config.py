@@ -57,6 +57,10 @@ class DataConfig:
     def decided(self) -> bool:
         return self.color != "auto" and self.mirror != "auto"
 
+    def scan_key(self) -> tuple:
+        """The settings that change the decoded pixels (mirroring is applied while training)."""
+        return (self.source, self.resolution, self.fit, self.color, self.background)
+
 
 @dataclass
 class ModelConfig:
@@ -358,3 +362,15 @@ def parse_color(text: str) -> tuple[int, int, int]:
         return tuple(int(value[i : i + 2], 16) for i in (0, 2, 4))  # type: ignore[return-value]
     except ValueError:
         raise ConfigError(f"Background colour must look like #rrggbb (got '{text}').") from None
+
+
+def mirror_from_old_flip(flip, default: str) -> str:
+    """Settings saved before mirroring had an automatic choice kept a checkbox: honour an 'off'."""
+    return "off" if flip in ("false", False) else default
+
+
+def int_or_none(value):
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None

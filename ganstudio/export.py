@@ -20,6 +20,10 @@ from PIL import Image, PngImagePlugin
 
 from ganstudio.atomic import replace_atomically, write_bytes_atomically
 
+
+class Cancelled(Exception):
+    """A long export (a walk) saw its cancel flag and stopped; nothing was written."""
+
 __all__ = [
     "RECIPE_KEY",
     "MAX_RECIPE_BYTES",
@@ -360,3 +364,35 @@ def save_mp4(path, frames, *, fps: float = 24) -> Path:
         # other OSErrors are disk trouble and pass through as they are.
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise ExportError(f"ffmpeg could not write the video: {first}") from None
+
+
+def as_grid(grid: np.ndarray) -> np.ndarray:
+    """A C-contiguous uint8 (H, W, C) copy, C in 1, 3, 4; raises ValueError otherwise."""
+    array = np.asarray(grid)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (1, 3, 4) or 0 in array.shape:
+        raise ValueError(f"a sample grid must be uint8 (H, W, 1|3|4), got {array.dtype} {array.shape}")
+    return np.ascontiguousarray(array).copy()  # our own copy: the caller may reuse its buffer
+
+
+def read_grid(path: Path) -> np.ndarray:
+    """Decode a grid PNG to uint8 (H, W, 1) for grey images or (H, W, 3)."""
+    with Image.open(path) as image:
+        image.load()
+        grey = image.mode in ("1", "L", "LA", "I", "I;16", "F")
+        image = image.convert("L" if grey else "RGB")
+        return as_grid(np.asarray(image))
+
+
+def load_thumbnail(path: Path, cell: int) -> np.ndarray | None:
+    """uint8 (h, w, 3) no bigger than cell x cell; None for an unreadable file."""
+    try:
+        with Image.open(path) as image:
+            image = image.convert("RGB")
+            if max(image.size) > cell:
+                # Crisp pixel art shrinks best with a box filter; keeps the aspect.
+                image.thumbnail((cell, cell), Image.Resampling.BOX)
+            return np.ascontiguousarray(np.asarray(image))
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None

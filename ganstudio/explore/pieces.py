@@ -17,7 +17,7 @@ import torch
 from ganstudio import __version__
 from ganstudio.explore.latent import render, to_uint8
 from ganstudio.explore.recipe import APP_NAME, make_recipe
-from ganstudio.export import make_grid, save_gif, save_mp4, save_png, upscale
+from ganstudio.export import Cancelled, make_grid, save_gif, save_mp4, save_png, upscale
 from ganstudio.explore.source import ModelSource
 
 if TYPE_CHECKING:
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
     from ganstudio.explore.model import Look
 
 WALK_CHUNK = 16  # frames rendered per forward pass of a walk
-
-
-class Cancelled(Exception):
-    """A long job (a walk) saw its cancel flag and stopped; nothing was written."""
 
 
 def render_one_by_one(generator: torch.nn.Module, latents: torch.Tensor) -> np.ndarray:

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from ganstudio.config import DataConfig, RunConfig
+from ganstudio.config import DataConfig, RunConfig, int_or_none, mirror_from_old_flip
 
 MAX_RECENT = 8
 
@@ -100,15 +100,3 @@ class AppSettings:
     def _text(self, key, fallback):
         value = self.qsettings.value(key, fallback)
         return value.strip().lower() if isinstance(value, str) else value
-
-
-def mirror_from_old_flip(flip, default: str) -> str:
-    """Settings saved before mirroring had an automatic choice kept a checkbox: honour an 'off'."""
-    return "off" if flip in ("false", False) else default
-
-
-def int_or_none(value):
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QLineEdit, QProgre
 
 from ganstudio.config import DataConfig
 from ganstudio.data import ImageSet, SkippedFile
-from ganstudio.gui.pages.data import DataPage, describe_source, dropped_source
+from ganstudio.gui.pages.data import DataPage, dropped_source
+from ganstudio.wording import describe_source
 from ganstudio.gui.controllers.scan import ScanController
 from ganstudio.gui.state import CANCELLED_MESSAGE
 from ganstudio.gui.state import DataState

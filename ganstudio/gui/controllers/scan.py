@@ -12,7 +12,7 @@ import time
 from PySide6.QtCore import QObject, QTimer, Slot
 
 from ganstudio.gui.state import DataState
-from ganstudio.gui.workers.scan import ScanWorker, scan_key
+from ganstudio.gui.workers.scan import ScanWorker
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class ScanController(QObject):
     def _on_choice_changed(self) -> None:
         if self._closed:
             return
-        key = scan_key(self.state.choice)
+        key = self.state.choice.scan_key()
         current = self._worker.key if self._worker is not None else self._landed_key
         if key == current:
             # e.g. only flip changed, or an option went back before the pause ended: the

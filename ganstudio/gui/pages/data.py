@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ganstudio.data import list_demo_sets
 from ganstudio.gui.state import DataState, ScanStatus
-from ganstudio.wording import printable
+from ganstudio.wording import describe_source, printable, relative_path
 from ganstudio.gui.widgets.thumbnails import THUMB_SIZES, FlipPreview, ThumbnailModel, ThumbnailView
 
 RESOLUTIONS = (16, 32, 64, 128, 256)
@@ -30,16 +30,6 @@ LEFT_WIDTH = 330
 EMPTY_HINT = ("Choose a folder of your images, a zip file, or one of the demo sets.\n\n"
               "They will appear here exactly as the GAN will see them.\n"
               "You can also drop a folder or zip file anywhere on this page.")
-
-
-def describe_source(spec: str) -> str:
-    """How a source reads in a list: demo sets by name, paths as they are."""
-    if spec.lower().startswith("demo:"):
-        parts = spec.split(":")
-        name = parts[1].strip().capitalize() if len(parts) > 1 else spec
-        count = f" ({parts[2]} images)" if len(parts) > 2 and parts[2] else ""
-        return f"Demo set: {name}{count}"
-    return spec
 
 
 def dropped_source(mime) -> str | None:
@@ -511,7 +501,7 @@ class DataPage(QWidget):
         source = self.state.images.source if self.state.images is not None else ""
         for s in skipped:
             path, reason = printable(s.path), printable(s.reason)
-            item = QTreeWidgetItem([_relative(path, printable(source)), reason])
+            item = QTreeWidgetItem([relative_path(path, printable(source)), reason])
             item.setToolTip(0, path)
             item.setToolTip(1, reason)
             self.skipped_list.addTopLevelItem(item)
@@ -566,9 +556,3 @@ def _combo(name: str, accessible: str, tip: str, items: list[tuple[str, object]]
     return combo
 
 
-def _relative(path: str, source: str) -> str:
-    for sep in ("/", os.sep):
-        prefix = source.rstrip("/" + os.sep) + sep
-        if source and path.startswith(prefix):
-            return path[len(prefix):]
-    return path

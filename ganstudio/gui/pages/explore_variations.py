@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSignalBlocker
 
-from ganstudio.gui.widgets.variations import chip_name
+from ganstudio.wording import keyframe_name
 
 if TYPE_CHECKING:  # torch loads in the background at start-up; the window must not wait for it
     pass
@@ -80,7 +80,7 @@ class ExploreVariations:
             return -1
         index = self.model.add_keyframe()
         self._sync_keyframes()
-        self._post("info", f"Keyframe {chip_name(index)} added.")
+        self._post("info", f"Keyframe {keyframe_name(index)} added.")
         return index
 
     def remove_keyframe(self, index: int) -> None:

@@ -8,20 +8,17 @@ read from its PNG header, never its pixels, for the tooltip.
 
 from __future__ import annotations
 
-import html
-import os
 import time
 from collections import OrderedDict
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPixmap, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, QVBoxLayout, QWidget
 
-from ganstudio.export import read_recipe
+from ganstudio.export import load_thumbnail, read_recipe
+from ganstudio.wording import display_name, piece_tooltip
 from ganstudio.gui.widgets.images import to_qimage
 from ganstudio.gui.widgets.thumbnails import ThumbnailView
 
@@ -29,19 +26,6 @@ CELL = 160
 EMPTY_TEXT = "No saved pieces yet. Save artwork on the Explore page and it appears here."
 _BUDGET_S = 0.012  # thumbnail decoding per event-loop pass
 _CACHE = 400
-
-
-def _load_thumbnail(path: Path, cell: int) -> np.ndarray | None:
-    """uint8 (h, w, 3) no bigger than cell x cell; None for an unreadable file."""
-    try:
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            if max(image.size) > cell:
-                # Crisp pixel art shrinks best with a box filter; keeps the aspect.
-                image.thumbnail((cell, cell), Image.Resampling.BOX)
-            return np.ascontiguousarray(np.asarray(image))
-    except (OSError, ValueError, Image.DecompressionBombError):
-        return None
 
 
 def _square(array: np.ndarray, cell: int) -> QPixmap:
@@ -113,7 +97,7 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.ToolTipRole:
             tip = self._tips.get(path)
             if tip is None:
-                tip = self._tips[path] = _tooltip(path, mtime)
+                tip = self._tips[path] = piece_tooltip(path, mtime, _recipe_of(path))
             return tip
         if role == Qt.AccessibleTextRole:
             return display_name(path.name)
@@ -131,7 +115,7 @@ class GalleryModel(QAbstractListModel):
             row = rows.get(path)
             if row is None or path in self._pixmaps:
                 continue
-            array = _load_thumbnail(path, CELL)
+            array = load_thumbnail(path, CELL)
             pm = _square(array, CELL) if array is not None else self._broken()
             self._pixmaps[path] = pm
             self.thumbnails_made += 1
@@ -151,45 +135,11 @@ class GalleryModel(QAbstractListModel):
         return len(self._queue)
 
 
-def display_name(name: str) -> str:
-    """A file name as a file manager shows it: bytes that are not UTF-8 become '�'
-    (Qt cannot carry Python's surrogate escapes, and would drop them)."""
-    return os.fsencode(name).decode("utf-8", "replace") if os.name == "posix" else name
-
-
-def _text(value, limit: int = 80) -> str:
-    """Recipe or file text for rich-text tooltips: shortened, and shown, never interpreted."""
-    text = display_name(str(value))
-    return html.escape(text if len(text) <= limit else text[: limit - 1] + "…")
-
-
-def _tooltip(path: Path, mtime: float) -> str:
-    when = datetime.fromtimestamp(mtime).strftime("%Y-%m-%d %H:%M")
-    lines = [f"<b>{_text(path.name, 200)}</b>", when]
+def _recipe_of(path: Path) -> dict | None:
     try:
-        recipe = read_recipe(path)
+        return read_recipe(path)
     except OSError:
-        recipe = None
-    if recipe:
-        kind = recipe.get("kind")
-        if kind:
-            lines.append(_text(kind))
-        seed, step = recipe.get("seed"), recipe.get("step")
-        if isinstance(seed, int) and not isinstance(seed, bool):
-            lines.append(f"Seed {seed}")
-        if isinstance(step, int) and not isinstance(step, bool):
-            lines.append(f"Model at step {step:,}")
-        psi = recipe.get("truncation")
-        if isinstance(psi, (int, float)) and not isinstance(psi, bool):
-            lines.append(f"Variety ψ {psi:.2f}")
-        run = recipe.get("run")
-        if isinstance(run, str) and run:
-            lines.append(f"Run {_text(run)}")
-        if recipe.get("latent") is not None:
-            lines.append("<i>Double-click to keep editing it</i>")
-    else:
-        lines.append("<i>No recipe: made outside GAN Studio's explorer</i>")
-    return "<br>".join(lines)
+        return None
 
 
 class GalleryPage(QWidget):

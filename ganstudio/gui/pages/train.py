@@ -6,6 +6,7 @@ the main window turns those into threads. It never starts training itself.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -404,7 +405,7 @@ class TrainPage(QWidget):
         if key is None:
             return
         base = RunConfig()
-        base.data = _copy_data(self.data.decided_choice())  # the batch depends on the resolution
+        base.data = dataclasses.replace(self.data.decided_choice())  # the batch depends on the resolution
         cfg = apply_preset(base, key, n_images=self._n_images() or 1000)
         self.preset_summary.setText(PRESETS[key].summary)
         keep = self._explicit  # what the artist set themselves
@@ -451,7 +452,7 @@ class TrainPage(QWidget):
             # A few reports a second: lively curves, cheap signals.
             overrides={"schedule.tick_seconds": 0.25, "schedule.sample_seconds": 5.0},
         )
-        data = _copy_data(self.data.decided_choice())
+        data = dataclasses.replace(self.data.decided_choice())
         return compose_run(data, self.preset_combo.currentData(), self._n_images() or 1000, edits)
 
     def load_settings(self, raw: dict) -> None:
@@ -667,9 +668,3 @@ class TrainPage(QWidget):
             if isinstance(widget, WarningCard):
                 titles.append(widget.warning.title)
         return titles
-
-
-def _copy_data(choice):
-    from dataclasses import replace
-
-    return replace(choice)

@@ -25,6 +25,7 @@ length. `set_smoothing(steps)` fixes it instead.
 
 from __future__ import annotations
 
+import html
 import time
 import numpy as np
 from PySide6.QtCore import QTimer
@@ -362,8 +363,8 @@ class TrainingPlots(PlotsLayout, QWidget):
             # Bold head and the gaps: measure generously rather than clip the last letters.
             if metrics.horizontalAdvance("  ".join(texts)) * 1.08 <= room:
                 break
-        rich = [f"<b>{_html(texts[0])}</b>"]
-        rich += [f"<span style='color:{colour}'>{_html(text)}</span>" for (colour, _, _), text in zip(parts[1:], texts[1:])]
+        rich = [f"<b>{html.escape(texts[0])}</b>"]
+        rich += [f"<span style='color:{colour}'>{html.escape(text)}</span>" for (colour, _, _), text in zip(parts[1:], texts[1:])]
         self._readout.setText("&nbsp;&nbsp;".join(rich))
         self._readout.setToolTip(
             READOUT_TIP
@@ -407,10 +408,6 @@ class TrainingPlots(PlotsLayout, QWidget):
 
     def plot_items(self) -> tuple[pg.PlotItem, pg.PlotItem, pg.PlotItem]:
         return self._plots
-
-
-def _html(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 __all__ = ["TrainingPlots"]

@@ -26,6 +26,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout, QWidget
 
+from ganstudio.export import as_grid, read_grid
 from ganstudio.gui.widgets.images import to_qimage
 
 MEMORY_GRIDS = 64  # decoded grids that have a file on disk (an LRU)
@@ -33,25 +34,6 @@ LIVE_GRIDS = 200  # grids whose only copy is in memory: the newest this many ...
 LIVE_BYTES = 128 * 1024 * 1024  # ... and no more than this many bytes of them
 PLACEHOLDER = "Samples appear here a few seconds after training starts"
 UNREADABLE = "This sample could not be read (the file is missing or damaged)"
-
-
-def as_grid(grid: np.ndarray) -> np.ndarray:
-    """A C-contiguous uint8 (H, W, C) copy, C in 1, 3, 4; raises ValueError otherwise."""
-    array = np.asarray(grid)
-    if array.ndim == 2:
-        array = array[:, :, None]
-    if array.dtype != np.uint8 or array.ndim != 3 or array.shape[2] not in (1, 3, 4) or 0 in array.shape:
-        raise ValueError(f"a sample grid must be uint8 (H, W, 1|3|4), got {array.dtype} {array.shape}")
-    return np.ascontiguousarray(array).copy()  # our own copy: the caller may reuse its buffer
-
-
-def read_grid(path: Path) -> np.ndarray:
-    """Decode a grid PNG to uint8 (H, W, 1) for grey images or (H, W, 3)."""
-    with Image.open(path) as image:
-        image.load()
-        grey = image.mode in ("1", "L", "LA", "I", "I;16", "F")
-        image = image.convert("L" if grey else "RGB")
-        return as_grid(np.asarray(image))
 
 
 class _GridCanvas(QWidget):

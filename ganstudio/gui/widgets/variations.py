@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ganstudio.wording import keyframe_name
 from ganstudio.gui.widgets.explore_view import BACKDROP, fit_rect
 from ganstudio.gui.widgets.images import to_qimage
 
@@ -197,10 +198,10 @@ class KeyframeChips(QWidget):
         while len(self.buttons) < count:
             i = len(self.buttons)
             b = QToolButton()
-            b.setText(chip_name(i))
+            b.setText(keyframe_name(i))
             b.setObjectName(f"keyframeChip{i}")
-            b.setAccessibleName(f"Keyframe {chip_name(i)}")
-            b.setToolTip(f"Jump to keyframe {chip_name(i)} · right-click to remove it")
+            b.setAccessibleName(f"Keyframe {keyframe_name(i)}")
+            b.setToolTip(f"Jump to keyframe {keyframe_name(i)} · right-click to remove it")
             b.setMinimumWidth(30)
             b.setStyleSheet(
                 "QToolButton { border-radius: 11px; padding: 2px 8px; background: #3a4a5c; color: #e8e8e8; font-weight: bold; }"
@@ -211,11 +212,6 @@ class KeyframeChips(QWidget):
             b.customContextMenuRequested.connect(lambda _pos, index=i: self.removeRequested.emit(index))
             self._layout.insertWidget(i, b)
             self.buttons.append(b)
-
-
-def chip_name(index: int) -> str:
-    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-    return letters[index] if index < 26 else f"{letters[index // 26 - 1]}{letters[index % 26]}"
 
 
 class Section(QWidget):

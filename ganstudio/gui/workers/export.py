@@ -16,7 +16,7 @@ from PySide6.QtCore import QThread, Signal
 
 log = logging.getLogger("ganstudio.gui.export")
 
-from ganstudio.explore.pieces import Cancelled as ExportCancelled  # raised by a job that saw cancelled() turn true
+from ganstudio.export import Cancelled as ExportCancelled  # raised by a job that saw cancelled() turn true
 
 Job = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
 

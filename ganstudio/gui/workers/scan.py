@@ -13,23 +13,13 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from ganstudio.config import ConfigError, DataConfig, parse_color
 from ganstudio.data import DataCancelled, DataError, load_images
-from ganstudio.wording import printable
+from ganstudio.wording import one_line
 
 log = logging.getLogger(__name__)
 
 # Progress arrives from load_images every ~50 ms (and from demo sets every 32 images);
 # a bar needs no more than this, and fewer queued signals keep the GUI thread idle.
 _PROGRESS_INTERVAL_S = 0.05
-
-
-def scan_key(choice: DataConfig) -> tuple:
-    """The settings that change the decoded pixels; flip is applied while training."""
-    return (choice.source, choice.resolution, choice.fit, choice.color, choice.background)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = printable(str(exc)).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
 
 
 class ScanWorker(QThread):
@@ -46,7 +36,7 @@ class ScanWorker(QThread):
     def __init__(self, choice: DataConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.choice = choice
-        self.key = scan_key(choice)
+        self.key = choice.scan_key()
         # A plain Event, not a Qt property: load_images polls it from this thread while
         # the GUI thread sets it, and it needs no event loop in either.
         self._cancel = threading.Event()
@@ -69,13 +59,13 @@ class ScanWorker(QThread):
         except DataCancelled:
             self.cancelled.emit()
         except (DataError, ConfigError) as exc:  # already one line meant for the user
-            self.failed.emit(_one_line(exc))
+            self.failed.emit(one_line(exc))
         except MemoryError:
             self.failed.emit(f"Not enough memory to hold these images at {c.resolution}×{c.resolution}; "
                              "try a smaller size.")
         except Exception as exc:  # a bug or an OS surprise: say so plainly, never crash the app
             log.exception("Unexpected error while reading %s", c.source)
-            self.failed.emit(f"Could not read {c.source}: {_one_line(exc)}")
+            self.failed.emit(f"Could not read {c.source}: {one_line(exc)}")
         else:
             if self._cancel.is_set():
                 self.cancelled.emit()  # cancelled after the last poll: honour it anyway
