@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ganstudio.cli.common import UserError, say
+from ganstudio.training.report import RunState
 from ganstudio.wording import format_duration
 
 
@@ -245,4 +246,4 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
         say(f"{state} at step {last.step} after {format_duration(last.elapsed)}. Run folder: {trainer.folder.root}")
         if last.best_quality is not None:
             say(f"Best quality (sliced Wasserstein distance, lower is better): {last.best_quality:.2f}")
-    return 1 if last is not None and last.state == "diverged" else 0
+    return 1 if last is not None and last.state == RunState.DIVERGED else 0

@@ -32,7 +32,7 @@ from ganstudio.gui.pages.gallery import GalleryPage
 from ganstudio.gui.pages.train import TrainPage
 from ganstudio.gui.settings import AppSettings
 from ganstudio.gui.window_chrome import WindowChrome
-from ganstudio.gui.state import DataState, ExploreState, TrainingState
+from ganstudio.gui.state import DataState, ExploreState, Phase, TrainingState
 from ganstudio.gui.workers.probes import DeviceProbe
 from ganstudio.runs.folder import RunFolder, RunFolderError, default_runs_dir
 from ganstudio.runs.resume import CannotStart, plan_start
@@ -251,7 +251,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.loading.forget_run()  # a run still being opened is no longer wanted
         self.history = None
         self.training.open_run(None)
-        self.training.set_state("idle")
+        self.training.set_state(Phase.IDLE)
         self.tabs.setCurrentWidget(self.data_page)
 
     def choose_run(self) -> None:
@@ -274,7 +274,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.history = history
         self.training.run_dir = history.root
         self.training.open_run(history)
-        self.training.set_state("viewing")
+        self.training.set_state(Phase.VIEWING)
         self.settings.push_recent("recent/runs", str(history.root))
         self._refresh_recent_runs()
         # Point the Data page at the run's own images so Start can resume it.

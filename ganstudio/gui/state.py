@@ -87,10 +87,28 @@ class DataState(QObject):
         self.set_error(CANCELLED_MESSAGE, ScanStatus.CANCELLED)
 
 
-class TrainingState(QObject):
-    """The run being trained or viewed: its state, settings, history and live reports."""
+class Phase(str, enum.Enum):
+    """Where the window's training stands (a str: it reads and compares as its value)."""
 
-    STATES = ("idle", "starting", "running", "paused", "stopping", "finished", "stopped", "failed", "viewing")
+    IDLE = "idle"
+    STARTING = "starting"
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPING = "stopping"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    VIEWING = "viewing"  # an opened run, not training
+
+    def __str__(self) -> str:
+        return self.value
+
+
+BUSY = (Phase.STARTING, Phase.RUNNING, Phase.PAUSED, Phase.STOPPING)
+
+
+class TrainingState(QObject):
+    """The run being trained or viewed: its phase, settings, history and live reports."""
 
     stateChanged = Signal(str)
     reportAdded = Signal(object)  # engine.TickReport
@@ -99,7 +117,7 @@ class TrainingState(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.state = "idle"
+        self.state = Phase.IDLE
         self.run_dir: Path | None = None
         self.config: RunConfig | None = None
         self.last_report = None
@@ -107,11 +125,10 @@ class TrainingState(QObject):
 
     @property
     def busy(self) -> bool:
-        return self.state in ("starting", "running", "paused", "stopping")
+        return self.state in BUSY
 
-    def set_state(self, state: str) -> None:
-        if state not in self.STATES:
-            raise ValueError(f"unknown training state {state!r}")
+    def set_state(self, state: Phase | str) -> None:
+        state = Phase(state)  # a report's RunState or a word: an unknown one raises ValueError
         if state != self.state:
             self.state = state
             self.stateChanged.emit(state)

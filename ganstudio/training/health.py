@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ganstudio.training.report import EventKind
+from ganstudio.training.report import EventKind, RunState
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class HealthMonitor:
                 new.append(self._raise(HealthWarning("rollback", "Training hit an invalid value and recovered", event.text, step)))
             elif event.kind is EventKind.SAVE_FAILED:
                 new.append(self._raise(HealthWarning("save_failed", "A file could not be saved", event.text, step)))
-        if report.state == "diverged":
+        if report.state == RunState.DIVERGED:
             new.append(
                 self._raise(
                     HealthWarning(

@@ -23,7 +23,7 @@ from ganstudio.explore.latent import render, z_batch_from_seeds
 from ganstudio.training.ema import recalibrate_batch_norm
 from ganstudio.training.metrics import QualityFigure, SlicedWasserstein, mean_pairwise_distance
 from ganstudio.training.quality import Verdict
-from ganstudio.training.report import STAT_NAMES, Event, EventKind, TickReport
+from ganstudio.training.report import STAT_NAMES, Event, EventKind, RunState, TickReport
 
 log = logging.getLogger("ganstudio.training")
 
@@ -70,7 +70,7 @@ class HousekeepingMixin:
         if values.size and not np.isfinite(values).all():
             rollback = self._rollback(events)
             if rollback == "diverged":
-                state = "diverged"
+                state = RunState.DIVERGED
             values = np.zeros((len(STAT_NAMES), 0), dtype=np.float32)
             force_sample = True
         elif values.size and now - clock.last_good_state >= GOOD_STATE_SECONDS:
@@ -98,7 +98,7 @@ class HousekeepingMixin:
 
         quality = verdict = None
         # Due by the schedule, or the run ends: its last generator is judged before it is saved.
-        if self.step_count > 0 and state != "diverged" and self.quality.last_step != self.step_count and (
+        if self.step_count > 0 and state is not RunState.DIVERGED and self.quality.last_step != self.step_count and (
             self.quality.due(self.elapsed) or force_checkpoint
         ):
             began = time.perf_counter()

@@ -27,6 +27,19 @@ class TrainingError(RuntimeError):
     """Training cannot go on (e.g. out of memory at the smallest batch); one plain line."""
 
 
+class RunState(str, enum.Enum):
+    """Where a run stands at a tick (a str, so it reads and compares as its value)."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"  # the step or time limit was reached
+    STOPPED = "stopped"  # a stop request (or Ctrl+C, or closing the window)
+    DIVERGED = "diverged"  # the losses kept going NaN: the run ended
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class EventKind(enum.Enum):
     """What happened, for code to act on; `Event.text` says it for people."""
 
@@ -70,7 +83,7 @@ class TickReport:
     batch: int
     lr_scale: float  # 1.0 unless NaN rollbacks lowered the learning rates
     augment_probability: float
-    state: str  # "running", "paused", "finished", "stopped", "diverged"
+    state: RunState
     quality: QualityFigure | None = None
     best_quality: float | None = None  # the figure of the generator in the 'best' checkpoint
     best_reason: str | None = None  # why 'best' is the generator it is, after this tick's measurement

@@ -40,13 +40,13 @@ from ganstudio.training.ema import make_ema_copy
 from ganstudio.training.housekeeping import MAX_ROLLBACKS, Clock, HousekeepingMixin
 from ganstudio.training.metrics import SlicedWasserstein
 from ganstudio.training.quality import QualityTracker
-from ganstudio.training.report import STAT_NAMES, Event, EventKind, TickReport, TrainingError
+from ganstudio.training.report import STAT_NAMES, Event, EventKind, RunState, TickReport, TrainingError
 from ganstudio.training.snapshot import SnapshotMixin
 from ganstudio.training.step import StepMixin
 from ganstudio.training.warm_start import StartingPoint, first_layers, load_into
 
 # Re-exported: what users of the trainer import from here.
-__all__ = ["Trainer", "TickReport", "TrainingError", "Event", "EventKind", "STAT_NAMES", "MAX_ROLLBACKS"]
+__all__ = ["Trainer", "TickReport", "TrainingError", "Event", "EventKind", "RunState", "STAT_NAMES", "MAX_ROLLBACKS"]
 
 log = logging.getLogger("ganstudio.training")
 
@@ -243,7 +243,7 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
         while end is None:
             if self._pause.is_set():
                 self.elapsed = training_time()
-                yield self._tick(clock, "paused")
+                yield self._tick(clock, RunState.PAUSED)
                 pause_began = time.perf_counter()
                 while self._pause.is_set() and not self._stop.is_set():
                     time.sleep(0.05)
@@ -274,9 +274,9 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
             # Under torchrun the ranks decide together, so only at tick boundaries.
             end = self._end_state(self.elapsed, at_boundary=due or not self.dist.enabled)
             if end is None and due:
-                report = self._tick(clock, "running")
+                report = self._tick(clock, RunState.RUNNING)
                 yield report
-                if report.state == "diverged":
+                if report.state is RunState.DIVERGED:
                     return
         self.elapsed = training_time()
         yield self._tick(clock, end, force_sample=True, force_checkpoint=True)
@@ -291,8 +291,8 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
             finished = self.dist.any(finished, self.device)
             stopping = not finished and self.dist.any(stopping, self.device)
         if finished:
-            return "finished"
-        return "stopped" if stopping else None
+            return RunState.FINISHED
+        return RunState.STOPPED if stopping else None
 
     @property
     def batch(self) -> int:

@@ -14,7 +14,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ganstudio.config import RunConfig
-from ganstudio.gui.state import TrainingState
+from ganstudio.gui.state import Phase, TrainingState
+from ganstudio.training.report import RunState
 from ganstudio.gui.workers.training import TrainingThread
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class TrainingController(QObject):
               start_from: str | None) -> None:
         self.state.run_dir = run_dir
         self.state.config = config
-        self.state.set_state("starting")
+        self.state.set_state(Phase.STARTING)
         thread = TrainingThread(config, images, run_dir, resume=resume, threads=threads, parent=self,
                                 start_from=None if resume else start_from)
         thread.started_training.connect(self._on_started)
@@ -61,20 +62,20 @@ class TrainingController(QObject):
         thread.start()
 
     def pause(self) -> None:
-        if self.thread is not None and self.state.state == "running":
+        if self.thread is not None and self.state.state == Phase.RUNNING:
             self.thread.request_pause()
 
     def resume(self) -> None:
-        if self.thread is not None and self.state.state == "paused":
+        if self.thread is not None and self.state.state == Phase.PAUSED:
             self.thread.request_resume()
-            self.state.set_state("running")
+            self.state.set_state(Phase.RUNNING)
 
     def stop(self, then: AfterStop | None = None) -> None:
         if then is not None:
             self.after_stop = then
         if self.thread is not None and self.state.busy:
             self.thread.request_stop()
-            self.state.set_state("stopping")
+            self.state.set_state(Phase.STOPPING)
 
     def wait(self, timeout_ms: int) -> None:
         """Stop and wait for the thread (app exit): the trainer saves a checkpoint first."""
@@ -86,8 +87,8 @@ class TrainingController(QObject):
     def _on_started(self, device: str, precision, config) -> None:
         self.state.config = config
         self.device_text, self.precision = device, precision
-        if self.state.state == "starting":
-            self.state.set_state("running")
+        if self.state.state == Phase.STARTING:
+            self.state.set_state(Phase.RUNNING)
         self.started.emit()
 
     @Slot(object)
@@ -96,15 +97,15 @@ class TrainingController(QObject):
         if report.ema_generator is not None:
             # A fresh CPU copy per sample tick: the explorer never sees the weights being trained.
             self.liveGenerator.emit(report.ema_generator, report.step)
-        state = {"diverged": "failed"}.get(report.state, report.state)
-        if self.state.state == "stopping" and state in ("running", "paused"):
+        state = Phase.FAILED if report.state is RunState.DIVERGED else Phase(report.state)
+        if self.state.state == Phase.STOPPING and state in (Phase.RUNNING, Phase.PAUSED):
             return  # a tick that was already on its way
         self.state.set_state(state)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.state.post("error", message)
-        self.state.set_state("failed")
+        self.state.set_state(Phase.FAILED)
 
     @Slot()
     def _on_finished_signal(self) -> None:
@@ -117,6 +118,6 @@ class TrainingController(QObject):
             return  # an earlier run's thread, ending after the next run started: that run carries on
         self.thread = None
         if self.state.busy:  # ended without a final report (e.g. failed to start)
-            self.state.set_state("failed" if self.state.state == "starting" else "stopped")
+            self.state.set_state(Phase.FAILED if self.state.state == Phase.STARTING else Phase.STOPPED)
         then, self.after_stop = self.after_stop, AfterStop.NOTHING
         self.ended.emit(then)

@@ -24,14 +24,14 @@ from PySide6.QtWidgets import (
 
 from ganstudio.config import RunConfig
 from ganstudio.training.health import HealthMonitor, HealthWarning
-from ganstudio.training.report import EventKind
+from ganstudio.training.report import EventKind, RunState
 from ganstudio.plan import RunEdits, compose_run
 from ganstudio.presets import PRESETS, apply_preset, choose_preset
 from ganstudio.runs.folder import default_runs_dir
 from ganstudio.wording import format_duration
 from ganstudio.gui.pages.train_layout import AUGMENT_CHOICES, CHOOSE_RUN
 from ganstudio.gui.pages.train_layout import TrainLayout
-from ganstudio.gui.state import DataState, TrainingState
+from ganstudio.gui.state import Phase, DataState, TrainingState
 
 class WarningCard(QFrame):
     """One plain-language warning, with its action button when it has one."""
@@ -282,7 +282,7 @@ class TrainPage(TrainLayout, QWidget):
         return self.samples.current_step() or 0, self.samples.current_image()
 
     def _on_pause(self) -> None:
-        if self.training.state == "paused":
+        if self.training.state == Phase.PAUSED:
             self.resumeRequested.emit()
         else:
             self.pauseRequested.emit()
@@ -302,18 +302,18 @@ class TrainPage(TrainLayout, QWidget):
 
     def _on_state(self, state: str) -> None:
         self._update_buttons()
-        if state == "paused":
+        if state == Phase.PAUSED:
             self.progress.setFormat(f"Paused at step {self._last_step():,}")
-        elif state in ("finished", "stopped"):
+        elif state in (Phase.FINISHED, Phase.STOPPED):
             self.progress.setFormat(f"{state.capitalize()} at step {self._last_step():,}")
-        elif state == "starting":
+        elif state == Phase.STARTING:
             self.progress.setFormat("Starting…")
             if self.training.run_dir is not None:
                 # Live grids are also saved there: the timeline keeps paths, not pixels.
                 self.samples.set_samples_folder(self.training.run_dir / "samples")
             self.monitor.reset()
             self._clear_warnings()
-        elif state == "failed":
+        elif state == Phase.FAILED:
             self.progress.setFormat("Stopped by an error")
 
     def _last_step(self) -> int:
@@ -326,9 +326,9 @@ class TrainPage(TrainLayout, QWidget):
         has_data = self.data.images is not None and not self.data.scanning
         self.start_button.setEnabled(not busy and has_data)
         self.start_button.setText("Start")
-        self.pause_button.setEnabled(state in ("running", "paused"))
-        self.pause_button.setText("Resume" if state == "paused" else "Pause")
-        self.stop_button.setEnabled(state in ("starting", "running", "paused"))
+        self.pause_button.setEnabled(state in (Phase.RUNNING, Phase.PAUSED))
+        self.pause_button.setText("Resume" if state == Phase.PAUSED else "Pause")
+        self.stop_button.setEnabled(state in (Phase.STARTING, Phase.RUNNING, Phase.PAUSED))
         for widget in (self.preset_combo, self.advanced, self.minutes_spin):
             widget.setEnabled(not busy)
 
@@ -345,7 +345,7 @@ class TrainPage(TrainLayout, QWidget):
             self.samples.add_grid(report.sample_step, report.sample_grid)
         # Without a step or time limit there is no fraction to show: the text carries the step.
         self.progress.setValue(int(report.progress * 1000) if report.progress is not None else 0)
-        if report.state == "running":
+        if report.state == RunState.RUNNING:
             self.progress.setFormat(f"Step {report.step:,}  ·  ETA {format_duration(report.eta)}")
         self.speed_label.setText(
             f"{report.images_per_second:,.0f} images/s  ·  {report.steps_per_second:,.1f} steps/s  ·  "
