@@ -19,54 +19,26 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _checked(convert, expected: str, ok, must: str):
+    """An argparse `type=`: `convert` the text (else "expected ..."), then `ok(value)` (else "must ...")."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {must}, got {text}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got '{text}'") from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
-
-
-def resolution(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 16, 32, 64, 128 or 256, got '{text}'") from None
-    if value not in (16, 32, 64, 128, 256):
-        raise argparse.ArgumentTypeError(f"must be 16, 32, 64, 128 or 256 pixels, got {value}")
-    return value
-
-
-def truncation(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number between 0 and 2, got '{text}'") from None
-    if not 0.0 <= value <= 2.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2, got {text}")
-    return value
+positive_int = _checked(int, "a whole number", lambda v: v >= 1, "at least 1")
+non_negative_int = _checked(int, "a whole number", lambda v: v >= 0, "0 or more")
+positive_float = _checked(float, "a number", lambda v: 0 < v < float("inf"), "a positive number")
+resolution = _checked(int, "16, 32, 64, 128 or 256", lambda v: v in (16, 32, 64, 128, 256), "16, 32, 64, 128 or 256 pixels")
+truncation = _checked(float, "a number between 0 and 2", lambda v: 0.0 <= v <= 2.0, "between 0 and 2")
 
 
 def check_size(side: int, *, scale: int | None, size: int | None, what: str) -> None:

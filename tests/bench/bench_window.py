@@ -30,7 +30,7 @@ def open_window_ready_to_train(app, choice: DataConfig, runs_dir: str):
 def stop_and_close(app, win) -> None:
     """Stop training (a checkpoint is saved), wait for the thread, shut every thread down."""
     win.stop_training()
-    while win.thread is not None:
+    while win.training_controller.thread is not None:
         app.processEvents()
         time.sleep(0.01)
     win.shutdown()

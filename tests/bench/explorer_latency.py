@@ -136,7 +136,9 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     from ganstudio.gui.app import configure_application
+    from ganstudio.gui.controllers.explore import ExploreController
     from ganstudio.gui.pages.explore import ExplorePage
+    from ganstudio.gui.state import ExploreState
     from ganstudio.models import build_generator
 
     configure_application(app)
@@ -145,7 +147,9 @@ def main() -> None:
     for arch in args.models.split(","):
         torch.manual_seed(0)
         generator = build_generator(arch, resolution=64, channels=3, z_dim=128, width=64).eval()
-        page = ExplorePage(render_threads=args.render_threads)
+        state = ExploreState()
+        page = ExplorePage(state)
+        controller = ExploreController(state, page, render_threads=args.render_threads)
         page.resize(1200, 800)
         page.show()
         page.set_generator(generator, fingerprint="bench", run="bench", checkpoint=None, step=0, live=False)
@@ -170,6 +174,7 @@ def main() -> None:
             time.sleep(0.01)
         print(f"  training ran at {np.median(rates):,.0f} images/s meanwhile")
         page.shutdown()
+        controller.shutdown()
         page.deleteLater()
 
 
