@@ -84,15 +84,11 @@ def resolve_checkpoint_path(target: str | Path, prefer: str = "latest") -> Path:
     """A run folder or a checkpoint file -> the checkpoint file to open."""
     target = Path(target)
     if target.is_dir():
-        folder = target / "checkpoints"
-        order = [prefer, "latest", "best"] if prefer != "latest" else ["latest", "best"]
-        for name in order:
-            candidate = folder / f"{name}.pt"
-            if candidate.is_file():
-                return candidate
-        snapshots = sorted(folder.glob("step-*.pt")) if folder.is_dir() else []
-        if snapshots:
-            return snapshots[-1]
+        from ganstudio.runs.folder import RunFolder
+
+        candidates = RunFolder(target).checkpoint_candidates(prefer)
+        if candidates:
+            return candidates[0]
         raise CheckpointError(f"The run folder '{target}' has no checkpoints yet.")
     if not target.exists():
         raise CheckpointError(f"No run folder or checkpoint at '{target}'.")

@@ -142,8 +142,9 @@ def save_png(
     return write_bytes_atomically(path, data)
 
 
-def read_recipe(path_or_bytes) -> dict | None:
-    """The recipe stored in a PNG by save_png, or None.
+def read_recipe(path_or_bytes, *, missing_ok: bool = False) -> dict | None:
+    """The recipe stored in a PNG by save_png, or None (also for a file that cannot be
+    opened, with missing_ok: a gallery tooltip for a file deleted meanwhile).
 
     Accepts a path, bytes-like data or a binary file object.  Returns None for
     anything that is not a PNG with a recipe we could have written: no recipe
@@ -163,8 +164,13 @@ def read_recipe(path_or_bytes) -> dict | None:
     path = Path(path_or_bytes)
     if path.is_dir():
         return None  # not an image; opening it would raise IsADirectoryError
-    with open(path, "rb") as f:  # FileNotFoundError / PermissionError pass through
-        return _recipe_from_stream(f)
+    try:
+        with open(path, "rb") as f:  # FileNotFoundError / PermissionError pass through
+            return _recipe_from_stream(f)
+    except OSError:
+        if missing_ok:
+            return None
+        raise
 
 
 def _recipe_from_stream(stream) -> dict | None:

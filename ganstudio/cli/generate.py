@@ -117,12 +117,12 @@ def _load_matching(target: str, fingerprint: str, prefer: str):
     preferred one."""
     from ganstudio.checkpoint import CheckpointError, load_generator
 
-    folder = Path(target) / "checkpoints"
-    if Path(target).is_dir() and folder.is_dir():
-        names = [f"{prefer}.pt", "latest.pt", "best.pt"] + sorted((p.name for p in folder.glob("step-*.pt")), reverse=True)
-        for name in dict.fromkeys(names):
+    from ganstudio.runs.folder import RunFolder
+
+    if Path(target).is_dir():
+        for path in RunFolder(Path(target)).checkpoint_candidates(prefer):
             try:
-                candidate = load_generator(folder / name)
+                candidate = load_generator(path)
             except CheckpointError:
                 continue
             if candidate.fingerprint == fingerprint:

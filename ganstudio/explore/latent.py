@@ -179,3 +179,11 @@ def render(generator: nn.Module, z: torch.Tensor, *, device=None, batch_size: in
     if out is None:
         raise ValueError("z is empty: nothing to render")
     return out
+
+
+def prepare_generator(generator: nn.Module) -> nn.Module:
+    """Eval mode, no gradients, on the CPU: what a render copy must be (returns it)."""
+    generator = generator.to("cpu")
+    generator.eval()
+    generator.requires_grad_(False)
+    return generator

@@ -128,6 +128,17 @@ class RunFolder:
     def checkpoint_path(self, name: str) -> Path:
         return self.checkpoints_dir / f"{name}.pt"
 
+    def snapshot_paths(self) -> list[Path]:
+        """The numbered checkpoints (step-NNNNNNNNN.pt), oldest first."""
+        return sorted(self.checkpoints_dir.glob("step-*.pt")) if self.checkpoints_dir.is_dir() else []
+
+    def checkpoint_candidates(self, prefer: str = "latest") -> list[Path]:
+        """The run's checkpoints in the order to try them: `prefer`, latest, best, then the
+        numbered ones, newest first (only those that exist)."""
+        names = dict.fromkeys([prefer, "latest", "best"])
+        named = [self.checkpoint_path(name) for name in names if self.checkpoint_path(name).is_file()]
+        return named + self.snapshot_paths()[::-1]
+
     @classmethod
     def of_checkpoint(cls, checkpoint: str | Path) -> RunFolder | None:
         """The run a checkpoint file belongs to (RUN/checkpoints/NAME.pt); None for a lone file."""

@@ -146,7 +146,7 @@ class SnapshotMixin:
     def _prune_snapshots(self) -> None:
         assert self.folder is not None
         keep = self.config.schedule.keep_snapshots
-        snapshots = sorted(self.folder.checkpoints_dir.glob("step-*.pt"))
+        snapshots = self.folder.snapshot_paths()
         for old in snapshots[: max(0, len(snapshots) - keep)]:
             try:
                 old.unlink()
@@ -208,7 +208,7 @@ class SnapshotMixin:
         """
         assert self.folder is not None
         found: list[tuple[dict[str, Any], Path]] = []
-        for snapshot in sorted(self.folder.checkpoints_dir.glob("step-*.pt"), reverse=True):  # newest first
+        for snapshot in reversed(self.folder.snapshot_paths()):  # newest first
             try:
                 found.append((load_checkpoint(snapshot), snapshot))
                 break

@@ -97,7 +97,7 @@ class GalleryModel(QAbstractListModel):
         if role == Qt.ToolTipRole:
             tip = self._tips.get(path)
             if tip is None:
-                tip = self._tips[path] = piece_tooltip(path, mtime, _recipe_of(path))
+                tip = self._tips[path] = piece_tooltip(path, mtime, read_recipe(path, missing_ok=True))
             return tip
         if role == Qt.AccessibleTextRole:
             return display_name(path.name)
@@ -133,13 +133,6 @@ class GalleryModel(QAbstractListModel):
 
     def pending(self) -> int:
         return len(self._queue)
-
-
-def _recipe_of(path: Path) -> dict | None:
-    try:
-        return read_recipe(path)
-    except OSError:
-        return None
 
 
 class GalleryPage(QWidget):

@@ -27,7 +27,7 @@ from ganstudio.training.health import HealthMonitor, HealthWarning
 from ganstudio.training.report import EventKind, RunState
 from ganstudio.plan import RunEdits, compose_run
 from ganstudio.presets import PRESETS, apply_preset, choose_preset
-from ganstudio.runs.folder import default_runs_dir
+from ganstudio.runs.folder import RunFolder, default_runs_dir
 from ganstudio.wording import format_duration
 from ganstudio.gui.pages.train_layout import AUGMENT_CHOICES, CHOOSE_RUN
 from ganstudio.gui.pages.train_layout import TrainLayout
@@ -310,7 +310,7 @@ class TrainPage(TrainLayout, QWidget):
             self.progress.setFormat("Starting…")
             if self.training.run_dir is not None:
                 # Live grids are also saved there: the timeline keeps paths, not pixels.
-                self.samples.set_samples_folder(self.training.run_dir / "samples")
+                self.samples.set_samples_folder(RunFolder(self.training.run_dir).samples_dir)
             self.monitor.reset()
             self._clear_warnings()
         elif state == Phase.FAILED:

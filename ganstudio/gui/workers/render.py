@@ -33,14 +33,6 @@ log = logging.getLogger("ganstudio.gui.render")
 VIEW = "view"
 
 
-def prepare_generator(generator: torch.nn.Module) -> torch.nn.Module:
-    """Eval mode, no gradients, on the CPU: what a render copy must be (returns it)."""
-    generator = generator.to("cpu")
-    generator.eval()
-    generator.requires_grad_(False)
-    return generator
-
-
 class RenderThread(QThread):
     rendered = Signal(int, object)  # request id, uint8 (N, H, W, C) contiguous
     failed = Signal(int, str)  # request id, one plain line
@@ -68,6 +60,8 @@ class RenderThread(QThread):
         """Use this generator from the next render on. Pass a detached copy, never the
         module being trained; it is put in eval mode with gradients off."""
         if generator is not None:
+            from ganstudio.explore.latent import prepare_generator
+
             generator = prepare_generator(generator)
         with self._cond:
             self._generator = generator
