@@ -32,7 +32,7 @@ from ganstudio.gui.pages.gallery import GalleryPage
 from ganstudio.gui.pages.train import TrainPage
 from ganstudio.gui.settings import AppSettings
 from ganstudio.gui.window_chrome import WindowChrome
-from ganstudio.gui.state import DataState, ExploreState, Phase, TrainingState
+from ganstudio.gui.state import DataState, ExploreState, GalleryState, Phase, TrainingState
 from ganstudio.gui.workers.probes import DeviceProbe
 from ganstudio.runs.folder import RunFolder, RunFolderError, default_runs_dir
 from ganstudio.runs.resume import CannotStart, plan_start
@@ -61,6 +61,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.data_state = DataState(self)
         self.training = TrainingState(self)
         self.explore_state = ExploreState(self)
+        self.gallery_state = GalleryState(self)
         self.history = None  # RunHistory of the opened run, if any
         self.latest_generator = None  # CPU copy of the EMA generator from the last sample tick
         self._alert_text = ""  # the last warning or error shown in the status bar
@@ -76,7 +77,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.data_page = DataPage(self.data_state)
         self.train_page = TrainPage(self.training, self.data_state)
         self.explore_page = ExplorePage(self.explore_state)
-        self.gallery_page = GalleryPage()
+        self.gallery_page = GalleryPage(self.gallery_state)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("pageTabs")
         self.tabs.setDocumentMode(True)
@@ -107,7 +108,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.explore_page.modelNeeded.connect(self._on_model_needed)
         self.explore_page.messagePosted.connect(self._on_explorer_message)
         self.explore_page.directionNamesChanged.connect(self._save_direction_names)
-        self.explore_page.artworkSaved.connect(lambda _path: self.gallery_page.refresh())
+        self.explore_page.artworkSaved.connect(self.gallery_state.piece_saved)
         self.gallery_page.openRequested.connect(self.open_artwork)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.training_controller.started.connect(self._on_started)
@@ -215,7 +216,7 @@ class MainWindow(WindowChrome, QMainWindow):
 
     def _on_live_generator(self, generator, step: int) -> None:
         self.latest_generator = generator
-        self.explore_page.offer_live_generator(generator, step)
+        self.explore_state.offer_live(generator, step)
 
     def _on_training_ended(self, then: AfterStop) -> None:
         self.trainingFinished.emit()
@@ -417,7 +418,7 @@ class MainWindow(WindowChrome, QMainWindow):
             folder = RunFolder(Path(recent)).artwork_dir
             if folder not in folders:
                 folders.append(folder)
-        self.gallery_page.set_folders(folders)
+        self.gallery_state.set_folders(folders)
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:

@@ -174,6 +174,7 @@ class ExploreState(QObject):
     exportDone = Signal(int, object)  # request number, the job's result
     exportFailed = Signal(int, str)  # request number, one plain line
     sourceChanged = Signal()
+    liveOffered = Signal(object, int)  # a CPU copy of the EMA generator of the run training now, its step
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -190,6 +191,10 @@ class ExploreState(QObject):
 
     def set_live_run(self, run: str | None) -> None:
         self.live_run = run
+
+    def offer_live(self, generator, step: int) -> None:
+        """A newer copy from training: the page shows it while it follows training."""
+        self.liveOffered.emit(generator, int(step))
 
     # -- rendering (the newest request per lane wins; see workers/render.py)
     def set_render_generator(self, generator) -> None:
@@ -228,3 +233,21 @@ class ExploreState(QObject):
             self.exportDone.emit(number, result)
         else:
             self.exportFailed.emit(number, error)
+
+
+class GalleryState(QObject):
+    """Where the gallery looks for saved pieces; the explorer's saves tell it to look again."""
+
+    foldersChanged = Signal()
+    piecesChanged = Signal()  # a piece was written into one of the folders
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.folders: list[Path] = []
+
+    def set_folders(self, folders: list[Path]) -> None:
+        self.folders = [Path(f) for f in folders]
+        self.foldersChanged.emit()
+
+    def piece_saved(self, _path: str = "") -> None:
+        self.piecesChanged.emit()

@@ -11,11 +11,12 @@ from PySide6.QtCore import Qt
 
 from ganstudio.export import save_png
 from ganstudio.gui.pages.gallery import EMPTY_TEXT, GalleryPage
+from ganstudio.gui.state import GalleryState
 
 
 @pytest.fixture
 def gallery(qtbot):
-    page = GalleryPage()
+    page = GalleryPage(GalleryState())
     qtbot.addWidget(page)
     page.resize(800, 600)
     page.show()

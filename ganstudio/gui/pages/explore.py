@@ -56,6 +56,7 @@ class ExplorePage(ExploreLayout, ExploreSliders, ExploreVariations, ExploreSavin
         self.state = state
         state.rendered.connect(self._on_rendered)
         state.renderFailed.connect(self._on_render_failed)
+        state.liveOffered.connect(self.offer_live_generator)
         state.exportDone.connect(self._on_export_done)
         state.exportFailed.connect(self._on_export_failed)
         self.generator: torch.nn.Module | None = None

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QStackedLayout, 
 
 from ganstudio.export import load_thumbnail, read_recipe
 from ganstudio.wording import display_name, piece_tooltip
+from ganstudio.gui.state import GalleryState
 from ganstudio.gui.widgets.images import to_qimage
 from ganstudio.gui.widgets.thumbnails import ThumbnailView
 
@@ -140,11 +141,13 @@ class GalleryPage(QWidget):
     # untouched; a `str` one goes through Qt and loses a name's bytes that are not UTF-8).
     openRequested = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, state: GalleryState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("galleryPage")
         self.setAccessibleName("Gallery")
-        self._folders: list[Path] = []
+        self.state = state
+        state.foldersChanged.connect(self.refresh)
+        state.piecesChanged.connect(self.refresh)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(10, 10, 10, 10)
         header = QHBoxLayout()
@@ -182,16 +185,15 @@ class GalleryPage(QWidget):
         self.refresh()
 
     def set_folders(self, folders: list[Path]) -> None:
-        self._folders = [Path(f) for f in folders]
-        self.refresh()
+        self.state.set_folders(folders)
 
     def folders(self) -> list[Path]:
-        return list(self._folders)
+        return list(self.state.folders)
 
     def refresh(self) -> None:
         """Rescan the folders (names and dates only; thumbnails come when shown)."""
         seen: dict[Path, float] = {}
-        for folder in self._folders:
+        for folder in self.state.folders:
             try:
                 entries = list(folder.iterdir()) if folder.is_dir() else []
             except OSError:
@@ -208,7 +210,7 @@ class GalleryPage(QWidget):
         self.model.set_files(files)
         self._stack.setCurrentIndex(1 if files else 0)
         n = len(files)
-        where = ", ".join(str(f) for f in self._folders[:2]) + ("…" if len(self._folders) > 2 else "")
+        where = ", ".join(str(f) for f in self.state.folders[:2]) + ("…" if len(self.state.folders) > 2 else "")
         self.summary.setText(f"{n:,} saved piece{'s' if n != 1 else ''}" + (f" in {where}" if where else "") if n else "")
 
     def paths(self) -> list[Path]:
