@@ -49,53 +49,24 @@ class Clock:
 class HousekeepingMixin:
     """Once per tick: statistics, sample grid, quality, checkpoints, rollbacks (a Trainer mixin)."""
 
-    def _tick(self, clock: Clock, state: str, *, force_sample: bool = False, force_checkpoint: bool = False) -> TickReport:
+    def _tick(self, clock: Clock, state: RunState, *, force_sample: bool = False,
+              force_checkpoint: bool = False) -> TickReport:
+        """The tick's housekeeping, in order: read the statistics back (rolling back on NaN),
+        draw the fixed-noise grid, measure quality when due, write the files, report."""
         now = time.perf_counter()
         events: list[Event] = list(self._pending_events)
         self._pending_events.clear()
-        sched = self.config.schedule
         steps = self.step_count - clock.steps_at_tick
         seconds = max(now - clock.last_tick, 1e-9)
-
-        # The one readback of the tick: all per-step statistics at once.
-        if self._stats:
-            stats = torch.stack(self._stats).float()
-            stats = self.dist.mean_(stats) if self.dist.enabled else stats
-            values = stats.cpu().numpy().T.copy()
-        else:
-            values = np.zeros((len(STAT_NAMES), 0), dtype=np.float32)
-        self._stats.clear()
         first_step = self._tick_first_step
 
-        if values.size and not np.isfinite(values).all():
-            rollback = self._rollback(events)
-            if rollback == "diverged":
-                state = RunState.DIVERGED
-            values = np.zeros((len(STAT_NAMES), 0), dtype=np.float32)
-            force_sample = True
-        elif values.size and now - clock.last_good_state >= GOOD_STATE_SECONDS:
-            self._good_state = self._capture_state(include_rng=False)
-            clock.last_good_state = now
-
+        values, rolled_back = self._read_back(clock, now, events)
+        if rolled_back == "diverged":
+            state = RunState.DIVERGED
+        force_sample = force_sample or rolled_back is not None
         if self.adaptive is not None:
             self.adaptive.update(self.dist.sum if self.dist.enabled else None)
-
-        grid = None
-        ema_copy = None
-        diversity = None
-        if self.dist.is_main and (force_sample or now - clock.last_sample >= sched.sample_seconds):
-            samples = render(self.ema_generator(), self.fixed_z)
-            grid = make_grid(samples)
-            diversity = self._diversity(samples)
-            ema_copy = self._ema_cpu_copy()
-            clock.last_sample = now
-            if self.writes_files:
-                assert self.folder is not None
-                try:
-                    save_png(self.folder.sample_path(self.step_count), grid)
-                except OSError as exc:
-                    events.append(Event(EventKind.SAVE_FAILED, f"Could not save the sample grid: {exc.strerror or exc}."))
-
+        grid, ema_copy, diversity = self._draw_samples(clock, now, force_sample, events)
         quality = verdict = None
         # Due by the schedule, or the run ends: its last generator is judged before it is saved.
         if self.step_count > 0 and state is not RunState.DIVERGED and self.quality.last_step != self.step_count and (
@@ -107,58 +78,10 @@ class HousekeepingMixin:
                 quality, verdict = measured
                 self.quality.measured(self.elapsed, time.perf_counter() - began)
 
-        progress, eta = self._progress()
-        report_images = steps * self.batch
-        record: dict[str, Any] = {
-            "step": self.step_count,
-            "images": self.images_seen,
-            "time": round(self.elapsed, 3),
-            "steps_per_sec": steps / seconds,
-            "images_per_sec": report_images / seconds,
-            "lr_scale": self.lr_scale,
-            "augment_p": self._augment_probability(),
-        }
-        for name, row in zip(STAT_NAMES, values):
-            if row.size:
-                record[name] = float(row.mean())
-        if diversity is not None:
-            record["diversity"] = diversity
-
+        record = self._stats_record(steps, seconds, values, diversity)
         checkpoint = None
         if self.writes_files:
-            assert self.folder is not None
-            if quality is not None and verdict is not None:
-                record["swd"] = quality.swd
-                record["swd_levels"] = list(quality.per_level)
-                record["swd_noise"] = verdict.noise
-                record["swd_shapes"] = self._last_shapes
-                record["swd_shapes_noise"] = self.quality.second.noise
-                record["best"] = verdict.best
-                record["best_reason"] = verdict.reason()
-                self.best_reason = verdict.reason()
-                if verdict.best:
-                    self.best_quality = quality.swd
-                    if self._save("best", events) and verdict.new_lowest:
-                        events.append(Event(EventKind.NEW_BEST, f"New best quality (SWD {quality.swd:.2f}) saved as the 'best' checkpoint."))
-            if force_checkpoint or now - clock.last_checkpoint >= sched.checkpoint_minutes * 60.0:
-                if self._save("latest", events):
-                    checkpoint = str(self.folder.checkpoint_path("latest"))
-                clock.last_checkpoint = now
-                self._good_state = self._capture_state(include_rng=False)
-                clock.last_good_state = now
-            if sched.snapshot_minutes and now - clock.last_snapshot >= sched.snapshot_minutes * 60.0:
-                self._save(f"step-{self.step_count:09d}", events)
-                self._prune_snapshots()
-                clock.last_snapshot = now
-            if events:
-                record["events"] = [event.to_json() for event in events]
-            if steps or quality is not None or events:
-                try:
-                    self.folder.append_stats(record)
-                except OSError as exc:
-                    events.append(Event(EventKind.SAVE_FAILED, f"Could not write stats.jsonl: {exc.strerror or exc}."))
-            for event in events:
-                self.folder.log(event.text)
+            checkpoint = self._write_files(record, quality, verdict, clock, now, force_checkpoint, steps, events)
         elif quality is not None and verdict is not None and verdict.best:
             self.best_quality = quality.swd
             self.best_reason = verdict.reason()
@@ -166,6 +89,7 @@ class HousekeepingMixin:
         clock.last_tick = time.perf_counter()
         clock.steps_at_tick = self.step_count
         self._tick_first_step = self.step_count + 1
+        progress, eta = self._progress()
         return TickReport(
             step=self.step_count,
             first_step=first_step,
@@ -175,7 +99,7 @@ class HousekeepingMixin:
             d_real=values[2],
             d_fake=values[3],
             steps_per_second=steps / seconds,
-            images_per_second=report_images / seconds,
+            images_per_second=steps * self.batch / seconds,
             elapsed=self.elapsed,
             eta=eta,
             progress=progress,
@@ -193,6 +117,95 @@ class HousekeepingMixin:
             checkpoint=checkpoint,
             events=tuple(events),
         )
+
+    def _read_back(self, clock: Clock, now: float, events: list[Event]) -> tuple[np.ndarray, str | None]:
+        """The one readback of the tick: every step's statistics at once, (4, steps) on the host.
+
+        Values that are not finite roll the weights back (no values are reported then); the
+        second item says so ("rolled back" or "diverged"), else None.
+        """
+        empty = np.zeros((len(STAT_NAMES), 0), dtype=np.float32)
+        if self._stats:
+            stats = torch.stack(self._stats).float()
+            stats = self.dist.mean_(stats) if self.dist.enabled else stats
+            values = stats.cpu().numpy().T.copy()
+        else:
+            values = empty
+        self._stats.clear()
+        if values.size and not np.isfinite(values).all():
+            return empty, self._rollback(events)
+        if values.size and now - clock.last_good_state >= GOOD_STATE_SECONDS:
+            self._good_state = self._capture_state(include_rng=False)
+            clock.last_good_state = now
+        return values, None
+
+    def _draw_samples(self, clock: Clock, now: float, force: bool, events: list[Event]):
+        """The fixed-noise grid when due (rank 0): (grid, CPU copy of G_ema, diversity), or Nones."""
+        if not (self.dist.is_main and (force or now - clock.last_sample >= self.config.schedule.sample_seconds)):
+            return None, None, None
+        samples = render(self.ema_generator(), self.fixed_z)
+        grid = make_grid(samples)
+        clock.last_sample = now
+        if self.writes_files:
+            try:
+                save_png(self.folder.sample_path(self.step_count), grid)
+            except OSError as exc:
+                events.append(Event(EventKind.SAVE_FAILED, f"Could not save the sample grid: {exc.strerror or exc}."))
+        return grid, self._ema_cpu_copy(), self._diversity(samples)
+
+    def _stats_record(self, steps: int, seconds: float, values: np.ndarray, diversity: float | None) -> dict[str, Any]:
+        """This tick's line of stats.jsonl (quality and events are added when there are any)."""
+        record: dict[str, Any] = {
+            "step": self.step_count,
+            "images": self.images_seen,
+            "time": round(self.elapsed, 3),
+            "steps_per_sec": steps / seconds,
+            "images_per_sec": steps * self.batch / seconds,
+            "lr_scale": self.lr_scale,
+            "augment_p": self._augment_probability(),
+        }
+        for name, row in zip(STAT_NAMES, values):
+            if row.size:
+                record[name] = float(row.mean())
+        if diversity is not None:
+            record["diversity"] = diversity
+        return record
+
+    def _write_files(self, record: dict[str, Any], quality: QualityFigure | None, verdict: Verdict | None,
+                     clock: Clock, now: float, force_checkpoint: bool, steps: int, events: list[Event]) -> str | None:
+        """best.pt, latest.pt and numbered snapshots when due, the stats line and the log (rank 0).
+        Returns the path of latest.pt when it was written."""
+        sched = self.config.schedule
+        checkpoint = None
+        if quality is not None and verdict is not None:
+            record.update(swd=quality.swd, swd_levels=list(quality.per_level), swd_noise=verdict.noise,
+                          swd_shapes=self._last_shapes, swd_shapes_noise=self.quality.second.noise,
+                          best=verdict.best, best_reason=verdict.reason())
+            self.best_reason = verdict.reason()
+            if verdict.best:
+                self.best_quality = quality.swd
+                if self._save("best", events) and verdict.new_lowest:
+                    events.append(Event(EventKind.NEW_BEST, f"New best quality (SWD {quality.swd:.2f}) saved as the 'best' checkpoint."))
+        if force_checkpoint or now - clock.last_checkpoint >= sched.checkpoint_minutes * 60.0:
+            if self._save("latest", events):
+                checkpoint = str(self.folder.checkpoint_path("latest"))
+            clock.last_checkpoint = now
+            self._good_state = self._capture_state(include_rng=False)
+            clock.last_good_state = now
+        if sched.snapshot_minutes and now - clock.last_snapshot >= sched.snapshot_minutes * 60.0:
+            self._save(f"step-{self.step_count:09d}", events)
+            self._prune_snapshots()
+            clock.last_snapshot = now
+        if events:
+            record["events"] = [event.to_json() for event in events]
+        if steps or quality is not None or events:
+            try:
+                self.folder.append_stats(record)
+            except OSError as exc:
+                events.append(Event(EventKind.SAVE_FAILED, f"Could not write stats.jsonl: {exc.strerror or exc}."))
+        for event in events:
+            self.folder.log(event.text)
+        return checkpoint
 
     def _augment_probability(self) -> float:
         if not self.augment_policy:
