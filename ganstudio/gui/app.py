@@ -7,34 +7,12 @@ import sys
 from typing import Sequence
 
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
+
+from ganstudio.gui.theme import dark_palette
 
 APP_NAME = "GAN Studio"
 ORGANISATION = "GAN Studio"
-
-
-def _dark_palette() -> QPalette:
-    """A calm dark theme: the artwork, not the chrome, should carry the colour."""
-    p = QPalette()
-    base, window, text = QColor(30, 31, 34), QColor(43, 45, 48), QColor(222, 222, 222)
-    p.setColor(QPalette.Window, window)
-    p.setColor(QPalette.WindowText, text)
-    p.setColor(QPalette.Base, base)
-    p.setColor(QPalette.AlternateBase, QColor(38, 40, 43))
-    p.setColor(QPalette.ToolTipBase, QColor(55, 57, 61))
-    p.setColor(QPalette.ToolTipText, text)
-    p.setColor(QPalette.Text, text)
-    p.setColor(QPalette.Button, QColor(55, 57, 61))
-    p.setColor(QPalette.ButtonText, text)
-    p.setColor(QPalette.BrightText, QColor(255, 120, 120))
-    p.setColor(QPalette.Highlight, QColor(64, 140, 200))
-    p.setColor(QPalette.HighlightedText, QColor(255, 255, 255))
-    p.setColor(QPalette.Link, QColor(100, 170, 230))
-    p.setColor(QPalette.PlaceholderText, QColor(140, 140, 140))
-    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
-        p.setColor(QPalette.Disabled, role, QColor(120, 120, 120))
-    return p
 
 
 def configure_application(app: QApplication) -> None:
@@ -44,7 +22,7 @@ def configure_application(app: QApplication) -> None:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANISATION)
     app.setStyle("Fusion")
-    app.setPalette(_dark_palette())
+    app.setPalette(dark_palette())
 
 
 def create_main_window(settings: QSettings | None = None):
