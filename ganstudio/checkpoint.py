@@ -7,8 +7,11 @@ power cut leaves either the old file or the new one, never half of one. Read wit
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import pickle
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,8 +40,26 @@ def save_checkpoint(path: str | Path, payload: dict[str, Any]) -> Path:
     """Atomically write `payload` (plus the format header) to `path`."""
     path = Path(path)
     data = {"format": FORMAT_NAME, "version": FORMAT_VERSION, **payload}
-    replace_atomically(path, lambda tmp: torch.save(data, tmp))
+    replace_atomically(path, lambda tmp: _save(data, tmp))
     return path
+
+
+def _save(data: dict[str, Any], tmp: Path) -> None:
+    """torch.save, with a failed write reported as the OSError it is: torch reports a full disk as
+    "RuntimeError: [enforce fail at inline_container.cc] unexpected pos", which callers that
+    keep training through a failed save (OSError) would not catch."""
+    try:
+        torch.save(data, tmp)
+    except RuntimeError as exc:
+        if "inline_container" not in str(exc) and "write" not in str(exc).lower():
+            raise
+        try:
+            free = shutil.disk_usage(tmp.parent).free
+        except OSError:
+            free = None
+        if free is not None and free < 1 << 20:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
+        raise OSError(errno.EIO, f"the checkpoint could not be written ({str(exc).splitlines()[0][:120]})") from None
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
@@ -46,6 +67,8 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"'{path}' is a folder, not a checkpoint file.")
+    if path.exists() and not path.is_file():  # a pipe or a device: opening it could wait for ever
+        raise CheckpointError(f"'{path}' is not a regular file, so it is not a checkpoint.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. "pickle protocol 4": a foreign file, handled below
@@ -92,6 +115,8 @@ def resolve_checkpoint_path(target: str | Path, prefer: str = "latest") -> Path:
         raise CheckpointError(f"The run folder '{target}' has no checkpoints yet.")
     if not target.exists():
         raise CheckpointError(f"No run folder or checkpoint at '{target}'.")
+    if not target.is_file():  # a pipe or a device (a shared recipe may name one): reading it could wait for ever
+        raise CheckpointError(f"'{target}' is not a regular file, so it is not a checkpoint.")
     return target
 
 

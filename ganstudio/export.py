@@ -162,8 +162,8 @@ def read_recipe(path_or_bytes, *, missing_ok: bool = False) -> dict | None:
     if hasattr(path_or_bytes, "read"):
         return _recipe_from_stream(path_or_bytes)
     path = Path(path_or_bytes)
-    if path.is_dir():
-        return None  # not an image; opening it would raise IsADirectoryError
+    if path.exists() and not path.is_file():
+        return None  # a folder, pipe or device: not an image, and a pipe would block the read for ever
     try:
         with open(path, "rb") as f:  # FileNotFoundError / PermissionError pass through
             return _recipe_from_stream(f)

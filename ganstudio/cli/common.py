@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
+from ganstudio.wording import printable
+
 EXIT_USAGE = 2
 MAX_PICTURE_SEED = 2**63 - 1
 
@@ -54,6 +56,8 @@ def check_size(side: int, *, scale: int | None, size: int | None, what: str) -> 
 def is_png(path: Path) -> bool:
     if path.suffix.lower() == ".png" and not path.is_dir():
         return True
+    if not path.is_file():  # a folder, or a pipe or device: reading one could wait for ever
+        return False
     try:
         with open(path, "rb") as f:
             return f.read(8) == b"\x89PNG\r\n\x1a\n"
@@ -71,4 +75,5 @@ def output_folder(text: str) -> Path:
 
 
 def say(text: str) -> None:
-    print(text, flush=True)
+    """A line for the terminal; a file name's bytes that are not UTF-8 show as '\ufffd', never as an error."""
+    print(printable(text), flush=True)

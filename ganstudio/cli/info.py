@@ -14,7 +14,7 @@ def run_info(args: argparse.Namespace) -> int:
     from ganstudio.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
     from ganstudio.config import RunConfig
     from ganstudio.plan import describe_color, describe_mirror
-    from ganstudio.runs.folder import RunFolder, chosen_generator
+    from ganstudio.runs.folder import RunFolder, chosen_generator, latest_value
 
     target = Path(args.target)
     summary: dict = {"path": str(target)}
@@ -30,8 +30,8 @@ def run_info(args: argparse.Namespace) -> int:
         if stats:
             last = stats[-1]
             summary["step"] = last.get("step")
-            summary["images_seen"] = last.get("images")
-            summary["training_seconds"] = last.get("time")
+            summary["images_seen"] = latest_value(stats, "images")
+            summary["training_seconds"] = latest_value(stats, "time")
         quality = [(r["step"], r["swd"]) for r in stats if r.get("swd") is not None]
         try:
             ckpt = load_checkpoint(resolve_checkpoint_path(target))

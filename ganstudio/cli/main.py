@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
+from ganstudio.wording import printable
 from ganstudio.cli.common import (
     EXIT_USAGE,
     Parser,
@@ -139,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except (UserError, ConfigError, DataError, CheckpointError, RunFolderError, DeviceError, TrainingError) as exc:
-        print(f"ganstudio {args.command}: error: {exc}", file=sys.stderr)
+        print(printable(f"ganstudio {args.command}: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except DataCancelled:
         print(f"ganstudio {args.command}: cancelled", file=sys.stderr)
@@ -154,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             where = f"; details in {report}"
         except OSError:
             where = ""
-        print(f"ganstudio {args.command}: unexpected error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        print(printable(f"ganstudio {args.command}: unexpected error: {type(exc).__name__}: {exc}{where}"), file=sys.stderr)
         return 1
 
 

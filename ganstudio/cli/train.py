@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ganstudio.cli.common import UserError, say
 from ganstudio.training.report import RunState
-from ganstudio.wording import format_duration
+from ganstudio.wording import format_duration, printable
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -39,7 +39,7 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
     from ganstudio.training.trainer import Trainer
     from ganstudio.plan import RunEdits, apply_edits, compose_run, decide_data, describe_color, describe_mirror, parse_override
     from ganstudio.presets import choose_preset, get_preset
-    from ganstudio.runs.folder import RunFolder
+    from ganstudio.runs.folder import RunFolder, foreign_files_message
     from ganstudio.training.warm_start import adopt, load_starting_point
 
     run = RunFolder(out)
@@ -63,9 +63,14 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
         else:
             raise UserError(f"Nothing to resume: '{out}' is not a run folder (it has no config.json).")
         start_over = not run.has_checkpoint()
+        if start_over and not run.is_ours():
+            raise UserError(foreign_files_message(out, run.foreign_entries()) + " (--resume: it has no checkpoint to continue.)")
     else:
         if run.exists() and run.has_checkpoint():
             raise UserError(f"'{out}' already holds a run; add --resume to continue it, or choose another --out.")
+        foreign = run.foreign_entries()
+        if foreign:
+            raise UserError(foreign_files_message(out, foreign))
         config = RunConfig.from_json_file(args.config) if args.config else RunConfig()
         if not args.data and not args.config:
             raise UserError("Say what to train on: --data FOLDER, --data FILE.zip or --data demo:shapes.")
@@ -219,7 +224,7 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
             last = report
             if bar is None:
                 for event in report.events:
-                    print(event.text, file=sys.stderr)
+                    print(printable(event.text), file=sys.stderr)
                 continue
             if cfg.steps:
                 bar.update(report.step - shown_at)
@@ -234,7 +239,7 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
                 postfix += f"  SWD {report.best_quality:.2f}"
             bar.set_postfix_str(postfix, refresh=True)
             for event in report.events:
-                bar.write(event.text)
+                bar.write(printable(event.text))
     finally:
         if bar is not None:
             bar.close()

@@ -26,6 +26,7 @@ from typing import Any, Iterator
 
 from ganstudio.atomic import write_text_atomically
 from ganstudio.config import ConfigError, RunConfig
+from ganstudio.wording import printable
 
 
 class RunFolderError(ValueError):
@@ -38,6 +39,9 @@ class RunFolderBusy(RunFolderError):
 
 _OUR_TEMP_NAME = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]*)?$")  # see atomic.replace_atomically
 LOCK_NAME = ".ganstudio-train.lock"  # hidden; held (never just present) while a process trains here
+# Written into every run folder GAN Studio makes: only such a folder (or one holding a GAN Studio
+# checkpoint, from before the mark) is ever cleared or started over; an artist's own files never are.
+MARKER_NAME = ".ganstudio-run"
 
 
 class RunLock:
@@ -59,13 +63,15 @@ class RunLock:
             pass
         self._handle.close()
         self._handle = None
-        if self._created:  # a folder made only to hold the lock (the start failed): leave no trace
-            try:
-                if [p.name for p in self.root.iterdir()] == [LOCK_NAME]:
-                    (self.root / LOCK_NAME).unlink()
+        # Not a run after all (the start failed, or it was refused: an artist's own folder):
+        # leave no trace, and no folder that was made only to hold the lock.
+        try:
+            if not (self.root / MARKER_NAME).is_file():
+                (self.root / LOCK_NAME).unlink(missing_ok=True)
+                if self._created and not any(self.root.iterdir()):
                     self.root.rmdir()
-            except OSError:
-                pass
+        except OSError:
+            pass
 
 
 def _try_lock(handle: Any) -> None:
@@ -190,8 +196,30 @@ class RunFolder:
         try:
             for folder in (self.root, self.samples_dir, self.checkpoints_dir, self.artwork_dir):
                 folder.mkdir(parents=True, exist_ok=True)
+            self.mark()
         except OSError as exc:
             raise RunFolderError(f"Cannot create the run folder '{self.root}': {exc.strerror or exc}.") from None
+
+    def mark(self) -> None:
+        """Say that GAN Studio made this folder (raises OSError)."""
+        marker = self.root / MARKER_NAME
+        if not marker.is_file():
+            marker.write_text("This folder is a GAN Studio run.\n", encoding="utf-8")
+
+    def is_ours(self) -> bool:
+        """GAN Studio made this folder: it carries the mark, or a checkpoint (runs from before the mark)."""
+        return (self.root / MARKER_NAME).is_file() or self.has_checkpoint()
+
+    def foreign_entries(self) -> list[str]:
+        """What the folder holds that GAN Studio did not make: its entries, unless it is a run of ours.
+        A new run must not start in such a folder (it would clear stats, samples and config)."""
+        if not self.root.is_dir() or self.is_ours():
+            return []
+        try:
+            names = sorted(p.name for p in self.root.iterdir())
+        except OSError:
+            return []
+        return [name for name in names if name not in (LOCK_NAME, MARKER_NAME)]
 
     def exists(self) -> bool:
         return self.config_path.is_file()
@@ -274,7 +302,7 @@ class RunFolder:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         try:
             with open(self.log_path, "a", encoding="utf-8") as handle:
-                handle.write(f"{stamp}  {message}\n")
+                handle.write(f"{stamp}  {printable(message)}\n")
         except OSError:
             return False
         return True
@@ -304,6 +332,12 @@ class RunFolder:
 
     def has_checkpoint(self) -> bool:
         return bool(self.checkpoint_names())
+
+
+def foreign_files_message(root: Path, names: list[str]) -> str:
+    shown = ", ".join(printable(n) for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (f"'{printable(str(root))}' already holds files GAN Studio did not make ({shown}); a new run there would "
+            "overwrite them. Choose an empty folder or a new one: nothing in it was changed.")
 
 
 def default_runs_dir() -> Path:
@@ -366,10 +400,18 @@ def best_reason(checkpoint: Path, step: int) -> str:
     return f"best.pt (SWD {chosen['swd']:.2f}): {chosen['reason']}" if chosen["reason"] else "best.pt"
 
 
+# Fields of a stats line that are numbers: one that is not a finite number (a hand edit, "soon",
+# NaN) is dropped from its line, so `info`, the curves and the choice of 'best' never see it.
+NUMERIC_FIELDS = ("time", "images", "steps_per_sec", "images_per_sec", "lr_scale", "augment_p", "d_loss", "g_loss",
+                  "d_real", "d_fake", "diversity", "swd", "swd_noise", "swd_shapes", "swd_shapes_noise")
+
+
 def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
     """The usable records of a stats file. Lines that are not a JSON object with a numeric
     step (a torn write, bytes damaged on disk, a hand edit) are skipped, so they can neither
-    stop a run from opening or resuming nor hide the good lines around them."""
+    stop a run from opening or resuming nor hide the good lines around them; within a line,
+    a number field that is not a finite number is dropped (NUMERIC_FIELDS), and so are a
+    'best' that is not true/false and a 'best_reason' that is not text."""
     try:
         handle = open(path, encoding="utf-8", errors="replace")  # damaged bytes: that line fails to parse
     except FileNotFoundError:
@@ -386,9 +428,27 @@ def iter_stats(path: Path) -> Iterator[dict[str, Any]]:
             if not isinstance(record, dict):
                 continue
             step = record.get("step", 0)
-            if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step):
+            if not _finite_number(step):
                 continue
+            for key in NUMERIC_FIELDS:
+                if key in record and not _finite_number(record[key]):
+                    del record[key]
+            if "best" in record and not isinstance(record["best"], bool):
+                del record["best"]
+            if "best_reason" in record and not isinstance(record["best_reason"], str):
+                del record["best_reason"]
+            if "events" in record and not isinstance(record["events"], list):
+                del record["events"]
             yield record
+
+
+def latest_value(records: list[dict[str, Any]], key: str):
+    """The value of `key` in the newest record that has it (a damaged last line lost it), else None."""
+    return next((r[key] for r in reversed(records) if key in r), None)
+
+
+def _finite_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
 
 
 def _json_safe(value: Any) -> Any:

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ganstudio.config import RunConfig
-from ganstudio.runs.folder import RunFolder, RunFolderError
+from ganstudio.runs.folder import latest_value, RunFolder, RunFolderError
 
 SERIES = ("d_loss", "g_loss", "d_real", "d_fake")
 
@@ -69,7 +69,7 @@ def read_run(root: str | Path) -> RunHistory:
         checkpoints=checkpoints,
         events=events,
         last_step=int(last.get("step", 0)),
-        elapsed=float(last.get("time", 0.0) or 0.0),
+        elapsed=float(latest_value(records, "time") or 0.0),
     )
 
 

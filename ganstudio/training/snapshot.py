@@ -177,6 +177,10 @@ class SnapshotMixin:
         if fallback_note is not None:
             self._pending_events.append(Event(EventKind.OLDER_CHECKPOINT, fallback_note))
         if self.writes_files:
+            try:
+                self.folder.mark()  # a run from before the mark: it is one of ours (it holds our checkpoint)
+            except OSError:
+                pass
             self.folder.truncate_after(self.step_count)
             self.folder.write_config(self.config)
             if fallback_note is not None:

@@ -33,7 +33,7 @@ from ganstudio.explore.latent import z_batch_from_seeds
 from ganstudio.models import build_discriminator, build_generator
 from ganstudio.plan import decide_data
 from ganstudio.presets import without_color
-from ganstudio.runs.folder import RunFolder
+from ganstudio.runs.folder import RunFolder, RunFolderError, foreign_files_message
 from ganstudio.training.augment import AdaptiveAugment
 from ganstudio.training.distributed import DistContext
 from ganstudio.training.ema import make_ema_copy
@@ -194,6 +194,9 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
             self._resume()
         elif self.writes_files:
             assert self.folder is not None
+            foreign = self.folder.foreign_entries()
+            if foreign:
+                raise RunFolderError(foreign_files_message(self.folder.root, foreign))
             self.folder.create()
             self.folder.truncate_after(0)  # a start that was killed before its first checkpoint left these
             self.folder.write_config(self.config)
