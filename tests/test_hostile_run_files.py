@@ -89,3 +89,14 @@ def test_a_real_full_disk_is_said_plainly_and_training_goes_on(tmp_path):
         assert result.returncode in (0, 2), output
     finally:
         subprocess.run(["umount", str(disk)], capture_output=True)
+
+
+def test_a_huge_generate_is_refused_before_any_work_and_a_large_one_streams(run, tmp_path, capsys):
+    """`generate --n 10000000` used to render every picture (3 GB) before writing the first."""
+    out = tmp_path / "many"
+    assert main(["generate", str(run), "--n", "10000000", "--out", str(out)]) == 2
+    assert "at most 100,000" in capsys.readouterr().err and not out.exists()
+    assert main(["generate", str(run), "--n", "5000", "--grid", "--out", str(out)]) == 2
+    assert "A grid holds at most" in capsys.readouterr().err and not out.exists()
+    assert main(["generate", str(run), "--n", "40", "--seed", "7", "--out", str(out)]) == 0
+    assert len(list(out.glob("seed-*.png"))) == 40 and (out / "seed-000046.png").is_file()

@@ -8,15 +8,20 @@ from pathlib import Path
 
 from ganstudio.cli.common import MAX_PICTURE_SEED, UserError, check_size, is_png, output_folder
 
+MAX_PICTURES = 100_000  # per call: a typo of a few zeros must not fill the disk
+MAX_GRID_PICTURES = 4_096
+
 
 def run_generate(args: argparse.Namespace) -> int:
-    import numpy as np
+    import math
+    import shutil
+
     import torch
 
     from ganstudio.checkpoint import load_generator
     from ganstudio.explore.model import Look
     from ganstudio.explore.pieces import ModelSource, grid_recipe, make_grid_of, make_piece, render_one_by_one
-    from ganstudio.export import make_grid, save_png
+    from ganstudio.export import save_png
 
     if is_png(Path(args.model)):
         return _rerender_png(args)
@@ -24,26 +29,41 @@ def run_generate(args: argparse.Namespace) -> int:
         raise UserError("--model is for re-rendering a saved PNG; give the run folder or checkpoint as the first argument.")
     if args.seed + args.n - 1 > MAX_PICTURE_SEED:
         raise UserError(f"Seeds go up to {MAX_PICTURE_SEED}; --seed {args.seed} with --n {args.n} would pass it.")
+    if args.n > MAX_PICTURES:
+        raise UserError(f"--n {args.n:,} is more than one call makes (at most {MAX_PICTURES:,}); "
+                        f"make more in several calls, each with its own --seed.")
+    if args.grid and args.n > MAX_GRID_PICTURES:
+        raise UserError(f"A grid holds at most {MAX_GRID_PICTURES:,} pictures; leave out --grid or ask for fewer.")
     loaded = load_generator(args.model, prefer=args.checkpoint)
     side = loaded.config.data.resolution
     check_size(side, scale=args.scale, size=args.size, what="each image")
     grid_scale = None
     if args.grid:
-        grid_side = max(make_grid(np.zeros((args.n, side, side, 1), np.uint8)).shape[:2])
+        cols = math.ceil(math.sqrt(args.n))
+        grid_side = max(cols, math.ceil(args.n / cols)) * (side + 2) + 2  # make_grid's layout, without making it
         grid_scale = args.scale if args.size is None else max(1, round(args.size / side))
         check_size(grid_side, scale=grid_scale, size=None, what="the grid")
     out = output_folder(args.out)
+    out_side = args.size or side * (args.scale or 1)
+    need = args.n * (out_side * out_side * loaded.config.channels + 4096)  # a PNG at worst: raw pixels and its recipe
+    free = shutil.disk_usage(out).free
+    if need > free:
+        raise UserError(f"{args.n:,} pictures of {out_side} px could take up to {need / 1e9:,.1f} GB, and '{out}' has "
+                        f"{free / 1e9:,.1f} GB free; ask for fewer or a smaller --size.")
     z_dim = loaded.generator.z_dim
-    seeds = list(range(args.seed, args.seed + args.n))
-    looks = [Look(seed=seed, truncation=args.truncation) for seed in seeds]
-    z = torch.stack([look.latent(None, z_dim) for look in looks])
     source = ModelSource.of_checkpoint(loaded.path, fingerprint=loaded.fingerprint, step=loaded.step)
-    written = []
-    for look, latent in zip(looks, z):
+    written, kept = [], []
+    # Latents, pictures and files a seed at a time: the first file is written at once, and memory
+    # stays flat however many are asked for.
+    for seed in range(args.seed, args.seed + args.n):
+        look = Look(seed=seed, truncation=args.truncation)
+        latent = look.latent(None, z_dim)
         big, recipe = make_piece(loaded.generator, look, latent, source, scale=args.scale, size=args.size, smooth=args.smooth)
         written.append(save_png(out / f"seed-{look.seed:06d}.png", big, recipe=recipe))
+        if args.grid:
+            kept.append(latent)
     if args.grid:
-        grid = make_grid_of(render_one_by_one(loaded.generator, z), scale=grid_scale or 1, smooth=args.smooth)
+        grid = make_grid_of(render_one_by_one(loaded.generator, torch.stack(kept)), scale=grid_scale or 1, smooth=args.smooth)
         written.append(save_png(out / f"grid-seed{args.seed}-n{args.n}.png", grid,
                                 recipe=grid_recipe("grid", source, seed=args.seed)))
     print(f"Wrote {len(written)} PNG file(s) to {out} (model step {loaded.step}, {loaded.path.name}).")

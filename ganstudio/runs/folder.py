@@ -211,15 +211,21 @@ class RunFolder:
         return (self.root / MARKER_NAME).is_file() or self.has_checkpoint()
 
     def foreign_entries(self) -> list[str]:
-        """What the folder holds that GAN Studio did not make: its entries, unless it is a run of ours.
-        A new run must not start in such a folder (it would clear stats, samples and config)."""
+        """Files a new run would overwrite or clear (config, stats, log, samples, checkpoints) that
+        GAN Studio did not make: none in a run of ours. A new run must not start over them; other
+        files of the artist's (a photo, notes) are never touched, so they do not count."""
         if not self.root.is_dir() or self.is_ours():
             return []
-        try:
-            names = sorted(p.name for p in self.root.iterdir())
-        except OSError:
-            return []
-        return [name for name in names if name not in (LOCK_NAME, MARKER_NAME)]
+        owned = [self.config_path, self.stats_path, self.log_path, self.samples_dir, self.checkpoints_dir,
+                 self.direction_names_path]
+        found = []
+        for path in owned:
+            try:
+                if path.is_dir() and any(path.iterdir()) or path.is_file():
+                    found.append(path.name)
+            except OSError:
+                found.append(path.name)
+        return found
 
     def exists(self) -> bool:
         return self.config_path.is_file()
