@@ -26,6 +26,9 @@ MAX_DEMO_COUNT = 100_000
 # A zip member whose declared size is beyond this is refused before reading it:
 # zip files can claim to inflate to anything (a "zip bomb").
 MAX_MEMBER_BYTES = 256 * 1024 * 1024
+# All the images of a zip together, decompressed: beyond this a zip is refused before any is read
+# (a 0.36 MB zip can declare 2,000 entries of 255 MB each by pointing them at one member).
+MAX_ZIP_TOTAL_BYTES = 16 * 1024**3
 
 CancelFn = Callable[[], bool]
 
@@ -164,12 +167,22 @@ def _scan_zip(spec: str, path: str) -> FileSource:
     except (zipfile.BadZipFile, OSError, ValueError):
         raise DataError(f"'{spec}' is not a readable zip file.") from None
     entries = []
+    offsets: set[int] = set()
+    total = 0
     for info in infos:
         parts = info.filename.split("/")
         if info.is_dir() or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts):
             continue
         if not _is_image_name(parts[-1]):
             continue
+        if info.header_offset in offsets:
+            # Two names for the same bytes: no tool makes such a zip, a zip bomb does.
+            raise DataError(f"'{spec}' lists several files that share the same data (a 'zip bomb'); it was not read.")
+        offsets.add(info.header_offset)
+        total += info.file_size
+        if total > MAX_ZIP_TOTAL_BYTES:
+            raise DataError(f"'{spec}' would unpack to more than {MAX_ZIP_TOTAL_BYTES // 1024**3} GB of images; "
+                            "it was not read. Unpack a part of it into a folder instead.")
         entries.append(ImageEntry(info.filename, "", info.file_size, info.CRC, info))
     return _finish(FileSource(spec=spec, kind="zip", root=root, entries=entries,
                               root_stamp=(st.st_size, st.st_mtime_ns)))
