@@ -100,3 +100,44 @@ def test_a_huge_generate_is_refused_before_any_work_and_a_large_one_streams(run,
     assert "A grid holds at most" in capsys.readouterr().err and not out.exists()
     assert main(["generate", str(run), "--n", "40", "--seed", "7", "--out", str(out)]) == 0
     assert len(list(out.glob("seed-*.png"))) == 40 and (out / "seed-000046.png").is_file()
+
+
+def test_a_checkpoint_declaring_far_more_than_it_holds_is_refused_before_loading(run, tmp_path):
+    """A 0.2 MB file declaring 200 MB of weights (a deflated record of zeros) used to make torch.load
+    allocate all of it before failing; it is refused from the zip's directory now."""
+    import resource
+    import struct
+    import zipfile
+    import zlib
+
+    import torch
+
+    from ganstudio.checkpoint import CheckpointError, load_checkpoint
+
+    honest = tmp_path / "honest.pt"
+    torch.save({"format": "x", "w": torch.zeros(12345)}, honest)
+    numel = 50_000_000  # 200 MB of float32
+    with zipfile.ZipFile(honest) as original:
+        names = original.namelist()
+        records = {name: original.read(name) for name in names}
+    pkl = next(name for name in names if name.endswith("data.pkl"))
+    records[pkl] = records[pkl].replace(b"M" + struct.pack("<H", 12345), b"J" + struct.pack("<i", numel))
+    data = next(name for name in names if name.endswith("/data/0"))
+    crafted = tmp_path / "crafted.pt"
+    with zipfile.ZipFile(crafted, "w") as out:
+        for name in names:
+            if name == data:
+                info = zipfile.ZipInfo(name)
+                info.compress_type = zipfile.ZIP_DEFLATED  # torch never compresses; a crafted file does
+                with out.open(info, "w", force_zip64=True) as member:
+                    zero = bytes(4_000_000)
+                    for _ in range(numel * 4 // len(zero)):  # exactly the declared 200 MB, as torch checks
+                        member.write(zero)
+            else:
+                out.writestr(name, records[name])
+    assert crafted.stat().st_size < 5_000_000
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CheckpointError, match="declares 200 MB of data in a 0.2 MB file"):
+        load_checkpoint(crafted)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 100_000  # kB: nothing like 200 MB
+    assert load_checkpoint(run / "checkpoints" / "latest.pt")["step"] == 4  # a real checkpoint still opens
