@@ -63,7 +63,6 @@ class MainWindow(WindowChrome, QMainWindow):
         self.explore_state = ExploreState(self)
         self.gallery_state = GalleryState(self)
         self.history = None  # RunHistory of the opened run, if any
-        self.latest_generator = None  # CPU copy of the EMA generator from the last sample tick
         self._alert_text = ""  # the last warning or error shown in the status bar
         self._shut_down = False  # shutdown() ran: late results start nothing new
         self._generator_run: Path | None = None  # the run whose direction names the explorer shows
@@ -112,7 +111,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.gallery_page.openRequested.connect(self.open_artwork)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.training_controller.started.connect(self._on_started)
-        self.training_controller.liveGenerator.connect(self._on_live_generator)
+        self.training_controller.liveGenerator.connect(self.explore_state.offer_live)
         self.training_controller.ended.connect(self._on_training_ended)
         self.loading.runLoaded.connect(self._on_run_loaded)
         self.loading.runFailed.connect(lambda message: self.training.post("error", message))
@@ -184,7 +183,6 @@ class MainWindow(WindowChrome, QMainWindow):
         except CannotStart as exc:
             self.training.post("warning", str(exc))
             return
-        self.latest_generator = None
         self.loading.forget_run()  # a run still being opened is no longer wanted
         if not plan.resume:
             self.history = None
@@ -213,10 +211,6 @@ class MainWindow(WindowChrome, QMainWindow):
         self.device_label.setToolTip(f"Training in {ctl.precision.describe()}")
         self.settings.push_recent("recent/runs", str(self.training.run_dir))
         self._refresh_recent_runs()
-
-    def _on_live_generator(self, generator, step: int) -> None:
-        self.latest_generator = generator
-        self.explore_state.offer_live(generator, step)
 
     def _on_training_ended(self, then: AfterStop) -> None:
         self.trainingFinished.emit()

@@ -173,7 +173,6 @@ class ExploreState(QObject):
     exportProgress = Signal(int, int, int)  # request number, done, total
     exportDone = Signal(int, object)  # request number, the job's result
     exportFailed = Signal(int, str)  # request number, one plain line
-    sourceChanged = Signal()
     liveOffered = Signal(object, int)  # a CPU copy of the EMA generator of the run training now, its step
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -187,7 +186,6 @@ class ExploreState(QObject):
     # -- which model
     def set_source(self, source: ModelSource) -> None:
         self.source = source
-        self.sourceChanged.emit()
 
     def set_live_run(self, run: str | None) -> None:
         self.live_run = run
