@@ -49,5 +49,8 @@ def test_train_speed_prints_its_table_and_the_ceiling_line():
     assert all(int(v) > 0 for v in row.groups())
     if "CPU bf16 instructions: True" in out:  # the ceiling compares against bf16: only where it exists
         costs = re.search(r"ms a step = fixed \+ per image x batch: plain [-\d.]+ \+ [-\d.]+ x 64, .*bf16\+CL", out)
-        assert costs and re.search(r"ceiling: \d+\.\d\dx", out), out
+        # A number where the two batch sizes' timings could be split; on a busy machine (CI beside
+        # other work) they can cross, and the script says so instead of printing a negative ceiling.
+        assert costs and re.search(r"ceiling: (\d+\.\d\dx|unknown: the timings were too noisy)", out), out
+        assert not re.search(r"ceiling: -", out), out
     assert re.search(r"peak \(channels-last 3x3 conv, 256 ch\): fp32 [\d,]+ GFLOP/s", out), out

@@ -371,11 +371,16 @@ def main() -> None:
                     for name in small
                 }
                 peak_ratio = peaks[1] / peaks[0]
-                ceiling = ceiling_ratio(ms_per_step(median["plain"]), costs["fp32+CL"], costs[low_column].fixed, peak_ratio)
+                fitted = all(c.fixed > 0 and c.per_image > 0 for c in costs.values())
+                if fitted:
+                    ceiling = ceiling_ratio(ms_per_step(median["plain"]), costs["fp32+CL"], costs[low_column].fixed, peak_ratio)
+                    said = f"{ceiling:.2f}x (fp32+CL's per-image part at {low}'s peak, {peak_ratio:.2f}x fp32's, plus {low_column}'s fixed cost)"
+                else:  # a busy machine: the two batch sizes' timings crossed, and a negative cost means nothing
+                    said = "unknown: the timings were too noisy to split a step into fixed and per-image parts (more --rounds)"
                 print(
                     "     ms a step = fixed + per image x batch: "
                     + ", ".join(f"{name} {c.fixed:.1f} + {c.per_image:.3f} x {BATCH}" for name, c in costs.items())
-                    + f"\n     ceiling: {ceiling:.2f}x (fp32+CL's per-image part at {low}'s peak, {peak_ratio:.2f}x fp32's, plus {low_column}'s fixed cost)",
+                    + f"\n     ceiling: {said}",
                     flush=True,
                 )
             for side in sides.values():
