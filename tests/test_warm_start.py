@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
 from tiny_runs import tiny_config
+from ganstudio.bundled import bundled_model_path
 from ganstudio.checkpoint import load_checkpoint
 from ganstudio.cli.main import main
 
-BUNDLED = Path(__file__).resolve().parents[1] / "resources" / "models" / "landscapes-32.pt"
+BUNDLED = bundled_model_path()
 
 
 @pytest.fixture(scope="module")

@@ -41,10 +41,12 @@ class CachedSet:
 
 
 def resolve_cache_dir(cache_dir) -> str | None:
-    """None -> $GANSTUDIO_CACHE_DIR or ~/.cache/ganstudio/datasets; "" or False -> off."""
+    """None -> $GANSTUDIO_CACHE_DIR or the platform's cache folder (ganstudio/datasets in
+    ~/.cache on Linux, ~/Library/Caches on macOS, %LOCALAPPDATA% on Windows); "" or False -> off."""
     if cache_dir is None:
-        cache_dir = os.environ.get(ENV_VAR) or os.path.join(
-            os.path.expanduser("~"), ".cache", "ganstudio", "datasets")
+        from ganstudio.places import cache_dir as platform_cache_dir
+
+        cache_dir = os.environ.get(ENV_VAR) or os.fspath(platform_cache_dir() / "datasets")
     if cache_dir is False or cache_dir == "":
         return None
     return os.path.expanduser(os.fspath(cache_dir))

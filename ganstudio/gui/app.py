@@ -7,8 +7,11 @@ import sys
 from typing import Sequence
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from ganstudio import __version__
+from ganstudio.bundled import icon_path
 from ganstudio.gui.theme import dark_palette
 
 APP_NAME = "GAN Studio"
@@ -21,6 +24,12 @@ def configure_application(app: QApplication) -> None:
     sys.setswitchinterval(0.001)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANISATION)
+    app.setApplicationVersion(__version__)
+    # Matches ganstudio.desktop, so Wayland docks and task bars show our icon and name.
+    app.setDesktopFileName("ganstudio")
+    icon = icon_path()
+    if icon is not None:
+        app.setWindowIcon(QIcon(str(icon)))
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
 
