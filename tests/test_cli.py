@@ -93,7 +93,7 @@ def test_resume_continues_the_step_count(trained_run, tmp_path):
     assert steps == sorted(steps) and steps[-1] == 12
     # Starting over in the same folder without --resume would lose work: refused.
     code = main(["train", "--data", "demo:shapes:24", "--out", str(run), "--quiet"])
-    assert code == 2
+    assert code == 3
 
 
 def test_default_preset_trains_from_the_real_command(tmp_path):
@@ -135,30 +135,33 @@ def test_the_terminal_says_why_a_run_trains_in_another_number_format(tmp_path, c
 
 
 @pytest.mark.parametrize(
-    "args,expected",
+    "args,expected,code",
     [
-        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--batch", "0"], "--batch: must be at least 1"),
-        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--resolution", "100"], "--resolution: must be 16, 32"),
-        (["train", "--data", "{tmp}/nowhere", "--out", "{tmp}/r"], "No folder, zip file or demo set"),
-        (["train", "--data", "{tmp}/empty", "--out", "{tmp}/r"], "No images found"),
-        (["train", "--data", "demo:unicorns", "--out", "{tmp}/r"], "Unknown demo set"),
-        (["train", "--out", "{tmp}/r"], "Say what to train on"),
-        (["train", "--out", "{tmp}/r", "--resume"], "Nothing to resume"),
-        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--steps", "-3"], "--steps: must be at least 1"),
-        (["generate", "{tmp}/foreign.pt", "--out", "{tmp}/g"], "another program"),
-        (["generate", "{tmp}/empty", "--out", "{tmp}/g"], "no checkpoints"),
-        (["info", "{tmp}/nowhere"], "No run folder or checkpoint"),
-        (["generate", "{tmp}/foreign.pt", "--out", "{tmp}/g", "--truncation", "abc"], "--truncation: expected a number"),
-        (["train", "--data", "demo:shapes:24", "--out", "{tmp}/r", "--resolution", "16", "--seed", "4611686018427387904"], "seed"),
+        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--batch", "0"], "--batch: must be at least 1", 2),
+        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--resolution", "100"], "--resolution: must be 16, 32", 2),
+        (["train", "--data", "{tmp}/nowhere", "--out", "{tmp}/r"], "No folder, zip file or demo set", 3),
+        (["train", "--data", "{tmp}/empty", "--out", "{tmp}/r"], "No images found", 3),
+        (["train", "--data", "demo:unicorns", "--out", "{tmp}/r"], "Unknown demo set", 3),
+        (["train", "--out", "{tmp}/r"], "Say what to train on", 2),
+        (["train", "--out", "{tmp}/r", "--resume"], "Nothing to resume", 3),
+        (["train", "--data", "demo:shapes", "--out", "{tmp}/r", "--steps", "-3"], "--steps: must be at least 1", 2),
+        (["generate", "{tmp}/foreign.pt", "--out", "{tmp}/g"], "another program", 3),
+        (["generate", "{tmp}/empty", "--out", "{tmp}/g"], "no checkpoints", 3),
+        (["info", "{tmp}/nowhere"], "No run folder or checkpoint", 3),
+        (["generate", "{tmp}/foreign.pt", "--out", "{tmp}/g", "--truncation", "abc"], "--truncation: expected a number", 2),
+        (["train", "--data", "demo:shapes:24", "--out", "{tmp}/r", "--resolution", "16", "--seed", "4611686018427387904"], "seed", 2),
+        (["trian", "--data", "demo:shapes"], "neither a command", 2),
+        (["{tmp}/missing-piece.png"], "there is no file or folder", 2),
     ],
 )
-def test_bad_input_gets_one_line_and_exit_code_2(tmp_path, args, expected):
+def test_bad_input_gets_one_line_and_a_documented_exit_code(tmp_path, args, expected, code):
+    """2: the command line is wrong; 3: a file or folder cannot be used (the codes of `ganstudio --help`)."""
     import torch
 
     (tmp_path / "empty").mkdir()
     torch.save({"weights": torch.zeros(3)}, tmp_path / "foreign.pt")
     result = _cli(*[a.replace("{tmp}", str(tmp_path)) for a in args], timeout=120)
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == code, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
@@ -241,13 +244,14 @@ def test_a_second_train_on_a_run_that_is_training_is_refused(trained_run, tmp_pa
             time.sleep(0.2)
         for args in (["--resume", "--steps", "50"], ["--data", "demo:shapes:24", "--resolution", "16", "--steps", "3"]):
             second = _cli("train", "--out", str(run), "--quiet", *args, timeout=120)
-            assert second.returncode == 2, second.stderr
+            assert second.returncode == 3, second.stderr  # the run folder cannot be used now
             lines = second.stderr.strip().splitlines()
             assert len(lines) == 1 and "another" in lines[0] and "Traceback" not in second.stderr, second.stderr
         assert first.poll() is None  # the first run was left alone
         first.terminate()  # what Ctrl+C does: stop cleanly with a checkpoint
         first.communicate(timeout=120)
-        assert first.returncode == 0
+        assert first.returncode == 130  # interrupted, by the documented code
+        assert "Stopped by SIGTERM at step" in (run / "log.txt").read_text()
     finally:
         if first.poll() is None:
             first.kill()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -52,6 +53,44 @@ def test_rerender_at_1x_is_identical_and_at_4x_is_the_crisp_upscale(runs, tmp_pa
     assert "Wrote" in capsys.readouterr().out
 
 
+def test_a_piece_carries_no_folder_of_the_machine_it_was_made_on(runs):
+    """A PNG posted online must not carry /home/<name>/…: the recipe names the run and the
+    checkpoint inside it, nothing around them."""
+    piece = runs / "gen" / "seed-000003.png"
+    data = piece.read_bytes()
+    for folder in {str(runs), str(runs.resolve()), str(Path.home())}:
+        assert folder.encode() not in data
+    recipe = parse_recipe(read_recipe(piece))
+    assert recipe.checkpoint == "checkpoints/best.pt" and recipe.run == "run"
+
+
+def test_a_moved_run_is_found_by_its_name_without_being_told(runs, tmp_path, monkeypatch):
+    """The run copied to another machine's runs folder, the piece downloaded somewhere else."""
+    elsewhere_runs = tmp_path / "other-machine" / "runs"
+    shutil.copytree(runs / "run", elsewhere_runs / "run")
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(elsewhere_runs))
+    piece = tmp_path / "Downloads" / "piece.png"
+    piece.parent.mkdir()
+    shutil.copy(runs / "gen" / "seed-000003.png", piece)
+    shutil.move(runs / "run", tmp_path / "gone")  # not where it was made any more
+    try:
+        assert main(["generate", str(piece), "--out", str(tmp_path / "out")]) == 0
+    finally:
+        shutil.move(tmp_path / "gone", runs / "run")
+    assert np.array_equal(_pixels(tmp_path / "out" / "piece-16px.png"), _pixels(piece))
+
+
+def test_a_piece_inside_a_renamed_run_folder_finds_that_run(runs, tmp_path, monkeypatch):
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "empty-runs"))
+    renamed = tmp_path / "my favourite run"
+    shutil.copytree(runs / "run", renamed)
+    (renamed / "artwork").mkdir(exist_ok=True)
+    piece = renamed / "artwork" / "piece.png"
+    shutil.copy(runs / "gen" / "seed-000003.png", piece)
+    assert main(["generate", str(piece), "--out", str(tmp_path / "out")]) == 0
+    assert np.array_equal(_pixels(tmp_path / "out" / "piece-16px.png"), _pixels(piece))
+
+
 def test_explicit_model_finds_the_matching_checkpoint_of_a_moved_run(runs, tmp_path):
     moved = tmp_path / "moved-run"
     shutil.copytree(runs / "run", moved)
@@ -66,7 +105,7 @@ def test_a_different_model_is_refused_unless_asked_for(runs, tmp_path, capsys):
     swapped = tmp_path / "swapped.png"
     save_png(swapped, _pixels(runs / "gen" / "seed-000003.png"), recipe={**raw, "checkpoint": str(other_checkpoint)})
     capsys.readouterr()
-    assert main(["generate", str(swapped), "--out", str(tmp_path / "a")]) == 2
+    assert main(["generate", str(swapped), "--out", str(tmp_path / "a")]) == 3
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "--model" in err and "would differ" in err
     assert "Traceback" not in err and not (tmp_path / "a" / "swapped-16px.png").exists()
@@ -78,7 +117,7 @@ def test_a_different_model_is_refused_unless_asked_for(runs, tmp_path, capsys):
 
 
 @pytest.mark.parametrize("content", ["plain", "grid", "missing", "not-png"])
-def test_a_png_without_a_usable_recipe_gets_one_line_and_exit_2(runs, tmp_path, capsys, content):
+def test_a_png_without_a_usable_recipe_gets_one_line_and_exit_3(runs, tmp_path, capsys, content):
     path = tmp_path / "x.png"
     if content == "plain":
         Image.new("RGB", (8, 8)).save(path)
@@ -86,7 +125,7 @@ def test_a_png_without_a_usable_recipe_gets_one_line_and_exit_2(runs, tmp_path, 
         save_png(path, np.zeros((8, 8, 3), np.uint8), recipe={"app": "GAN Studio", "kind": "sample grid", "step": 3})
     elif content == "not-png":
         path.write_text("hello")
-    assert main(["generate", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert main(["generate", str(path), "--out", str(tmp_path / "out")]) == 3
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and err.startswith("ganstudio generate: error:")
 

@@ -319,5 +319,5 @@ def test_a_latest_checkpoint_from_a_newer_version_is_not_replaced_by_an_older_on
     data["version"] = 99
     torch.save(data, latest)
     before = _digest(latest)
-    assert main(["train", "--out", str(run), "--resume", "--steps", "12", "--quiet"]) == 2
+    assert main(["train", "--out", str(run), "--resume", "--steps", "12", "--quiet"]) == 3
     assert _digest(latest) == before and not (run / "checkpoints" / "latest-unreadable.pt").exists()

@@ -62,8 +62,8 @@ def test_a_piece_whose_recipe_names_a_pipe_is_refused_not_waited_on(run, tmp_pat
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run([sys.executable, "-m", "ganstudio", "generate", str(shared), "--out", str(tmp_path / "again")],
                             capture_output=True, text=True, timeout=120, env=env)  # a hang fails here
-    assert result.returncode == 2 and "not a regular file" in result.stderr
-    assert main(["generate", str(fifo), "--out", str(tmp_path / "x")]) == 2
+    assert result.returncode == 3 and "not a regular file" in result.stderr
+    assert main(["generate", str(fifo), "--out", str(tmp_path / "x")]) == 3
 
 
 def _small_tmpfs(path: Path, size: str):

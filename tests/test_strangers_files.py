@@ -43,13 +43,13 @@ def _artists_folder(root):
 def test_a_new_run_refuses_a_folder_of_the_artists_own_files_and_changes_nothing(tmp_path, capsys):
     folder = tmp_path / "my-things"
     before = _artists_folder(folder)
-    assert main(["train", "--out", str(folder), *TRAIN]) == 2
+    assert main(["train", "--out", str(folder), *TRAIN]) == 3
     err = capsys.readouterr().err
     assert "already holds files GAN Studio did not make" in err and "nothing in it was changed" in err
     assert {name: (folder / name).read_bytes() for name in before} == before
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "log.txt", "samples", "stats.jsonl"]
     # --resume has nothing to continue there either, and says so without touching a file.
-    assert main(["train", "--out", str(folder), "--resume", "--quiet"]) == 2
+    assert main(["train", "--out", str(folder), "--resume", "--quiet"]) == 3
     assert {name: (folder / name).read_bytes() for name in before} == before
 
 

@@ -8,12 +8,27 @@ from typing import NoReturn
 
 from ganstudio.wording import printable
 
-EXIT_USAGE = 2
+# Exit codes, the same for every command (README and `ganstudio --help` list them).
+EXIT_OK = 0
+EXIT_CRASHED = 1  # a bug of ours: a crash report names where the details are
+EXIT_USAGE = 2  # a mistake on the command line or in a setting
+EXIT_FILES = 3  # data, a checkpoint or a run folder that cannot be used (or a device that is not there)
+EXIT_DIVERGED = 4  # training stopped because it diverged; the last good checkpoint is kept
+EXIT_INTERRUPTED = 130  # Ctrl+C or a termination signal; a checkpoint was saved where there was work to save
+
+EXIT_CODES_HELP = (
+    "exit codes: 0 done; 1 crashed (a bug: a report file is named); 2 bad command line or setting; "
+    "3 data, checkpoint or run folder cannot be used; 4 training diverged; 130 interrupted (Ctrl+C)"
+)
 MAX_PICTURE_SEED = 2**63 - 1
 
 
 class UserError(Exception):
-    """Something the user can fix; printed as one line."""
+    """Something the user can fix; printed as one line (exit code 2)."""
+
+
+class FileProblem(UserError):
+    """A file or folder that cannot be used as it is (exit code 3)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -70,7 +85,7 @@ def output_folder(text: str) -> Path:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserError(f"Cannot create the output folder '{out}': {exc.strerror or exc}.") from None
+        raise FileProblem(f"Cannot create the output folder '{out}': {exc.strerror or exc}.") from None
     return out
 
 

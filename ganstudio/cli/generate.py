@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ganstudio.cli.common import MAX_PICTURE_SEED, UserError, check_size, is_png, output_folder
+from ganstudio.cli.common import MAX_PICTURE_SEED, FileProblem, UserError, check_size, is_png, output_folder
 
 MAX_PICTURES = 100_000  # per call: a typo of a few zeros must not fill the disk
 MAX_GRID_PICTURES = 4_096
@@ -48,7 +48,7 @@ def run_generate(args: argparse.Namespace) -> int:
     need = args.n * (out_side * out_side * loaded.config.channels + 4096)  # a PNG at worst: raw pixels and its recipe
     free = shutil.disk_usage(out).free
     if need > free:
-        raise UserError(f"{args.n:,} pictures of {out_side} px could take up to {need / 1e9:,.1f} GB, and '{out}' has "
+        raise FileProblem(f"{args.n:,} pictures of {out_side} px could take up to {need / 1e9:,.1f} GB, and '{out}' has "
                         f"{free / 1e9:,.1f} GB free; ask for fewer or a smaller --size.")
     z_dim = loaded.generator.z_dim
     source = ModelSource.of_checkpoint(loaded.path, fingerprint=loaded.fingerprint, step=loaded.step)
@@ -74,7 +74,7 @@ def _rerender_png(args: argparse.Namespace) -> int:
     """`generate PIECE.png`: the same picture again, from its recipe, at another size."""
     import torch
 
-    from ganstudio.checkpoint import CheckpointError, load_generator
+    from ganstudio.checkpoint import CheckpointError
     from ganstudio.explore.pieces import ModelSource, make_piece
     from ganstudio.explore.recipe import parse_recipe
     from ganstudio.export import read_recipe, save_png
@@ -83,29 +83,31 @@ def _rerender_png(args: argparse.Namespace) -> int:
     try:
         raw = read_recipe(piece)
     except FileNotFoundError:
-        raise UserError(f"No file at '{piece}'.") from None
+        raise FileProblem(f"No file at '{piece}'.") from None
     except OSError as exc:
-        raise UserError(f"Cannot read '{piece}': {exc.strerror or exc}.") from None
+        raise FileProblem(f"Cannot read '{piece}': {exc.strerror or exc}.") from None
     if raw is None:
-        raise UserError(f"'{piece}' has no GAN Studio recipe (it was not saved by GAN Studio, or an editor removed it).")
+        raise FileProblem(f"'{piece}' has no GAN Studio recipe (it was not saved by GAN Studio, or an editor removed it).")
     recipe = parse_recipe(raw)
     if recipe is None:
-        raise UserError(f"The recipe in '{piece}' is damaged or from a newer GAN Studio; it can't be re-rendered.")
+        raise FileProblem(f"The recipe in '{piece}' is damaged or from a newer GAN Studio; it can't be re-rendered.")
 
     explicit = args.render_model is not None
     if explicit:
         loaded = _load_matching(args.render_model, recipe.fingerprint, args.checkpoint)
-    elif recipe.checkpoint:
+    elif recipe.checkpoint or recipe.run:
+        from ganstudio.explore.locate import find_model_for
+
         try:
-            loaded = load_generator(recipe.checkpoint)
+            loaded = find_model_for(recipe.fingerprint, recipe.run, recipe.checkpoint, piece=piece)
         except CheckpointError as exc:
-            raise UserError(
+            raise FileProblem(
                 f"Cannot open the model '{piece.name}' was made with: {exc} Pass --model RUN_DIR|CHECKPOINT to choose one."
             ) from None
     else:
-        raise UserError(f"The recipe in '{piece}' names no checkpoint; pass --model RUN_DIR|CHECKPOINT.")
+        raise UserError(f"The recipe in '{piece}' names no model; pass --model RUN_DIR|CHECKPOINT.")
     if loaded.generator.z_dim != recipe.z_dim:
-        raise UserError(
+        raise FileProblem(
             f"'{loaded.path}' takes {loaded.generator.z_dim} latent numbers but '{piece.name}' has {recipe.z_dim}: "
             "it was made by a different kind of model."
         )
@@ -114,7 +116,7 @@ def _rerender_png(args: argparse.Namespace) -> int:
             f"'{piece.name}' was made by generator {recipe.fingerprint}, but '{loaded.path}' holds {loaded.fingerprint}"
         )
         if not explicit:
-            raise UserError(message + "; the picture would differ. Pass --model to render it with this model anyway.")
+            raise FileProblem(message + "; the picture would differ. Pass --model to render it with this model anyway.")
         print(f"ganstudio generate: warning: {message}; rendering with it anyway.", file=sys.stderr)
 
     check_size(loaded.config.data.resolution, scale=args.scale, size=args.size, what="the picture")

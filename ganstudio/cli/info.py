@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ganstudio.cli.common import UserError
+from ganstudio.cli.common import FileProblem
 from ganstudio.wording import format_duration
 
 
@@ -21,7 +21,7 @@ def run_info(args: argparse.Namespace) -> int:
     if target.is_dir():
         run = RunFolder(target)
         if not run.exists():
-            raise UserError(f"'{target}' is not a run folder (it has no config.json).")
+            raise FileProblem(f"'{target}' is not a run folder (it has no config.json).")
         config = run.read_config()
         stats = run.read_stats()
         summary["kind"] = "run folder"

@@ -1,7 +1,8 @@
-"""`ganstudio train | generate | info` for terminals and GPU servers.
+"""`ganstudio train | generate | info | export-model` for terminals and GPU servers, and
+`ganstudio [FILE]` to open the app (on a piece, a run or a folder of images).
 
 Every user mistake (a bad number, a missing folder, a foreign checkpoint) ends with one
-plain line on stderr and exit code 2, never a traceback.
+plain line on stderr and a documented exit code (cli/common.py), never a traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from typing import Sequence
 
 from ganstudio.wording import printable
 from ganstudio.cli.common import (
+    EXIT_CODES_HELP,
+    EXIT_CRASHED,
+    EXIT_FILES,
+    EXIT_INTERRUPTED,
     EXIT_USAGE,
+    FileProblem,
     Parser,
     UserError,
     non_negative_int,
@@ -30,7 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     from ganstudio import __version__
     from ganstudio.presets import PRESETS
 
-    parser = Parser(prog="ganstudio", description="Train a GAN on your own images and explore what it learned.")
+    parser = Parser(
+        prog="ganstudio",
+        usage="ganstudio [-h] [--version] [FILE | COMMAND ...]",
+        description="Train a GAN on your own images and explore what it learned. With no command, the app "
+        "opens; with a FILE (a saved piece, a run folder, a folder or zip of images) it opens on that.",
+        epilog=EXIT_CODES_HELP,
+    )
     parser.add_argument("--version", action="version", version=f"GAN Studio {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=Parser, metavar="COMMAND")
 
@@ -43,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="; ".join(f"{k}: {p.summary}" for k, p in PRESETS.items()) + " (default: chosen for your data and device)",
     )
     limit = train.add_mutually_exclusive_group()
-    limit.add_argument("--steps", type=positive_int, help="stop after this many steps")
-    limit.add_argument("--minutes", type=positive_float, help="stop after this many minutes of training")
+    limit.add_argument("--steps", type=positive_int, help="stop when the run reaches this step (with --resume too)")
+    limit.add_argument(
+        "--minutes", type=positive_float,
+        help="stop after this many minutes of training (with --resume: this many more minutes)",
+    )
     train.add_argument("--batch", type=positive_int, help="images per step (all processes together)")
     train.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default=None, help="where to train (default: best available)")
     train.add_argument("--seed", type=non_negative_int, help="random seed (default 0)")
@@ -78,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=VALUE",
         help="any setting of config.json after the preset, e.g. --set train.lr_g=0.0003 (repeatable)",
     )
-    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    chatter = train.add_mutually_exclusive_group()
+    chatter.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; errors and warnings only")
+    chatter.add_argument("-v", "--verbose", action="store_true", help="also print every tick's figures (one line each)")
 
     gen = sub.add_parser(
         "generate",
@@ -117,7 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+COMMANDS = ("train", "generate", "export-model", "info")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        return _open_file_in_app(argv[0])
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:  # no command: open the desktop app
@@ -139,24 +162,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {"train": run_train, "generate": run_generate, "info": run_info, "export-model": run_export_model}
     try:
         return handlers[args.command](args)
-    except (UserError, ConfigError, DataError, CheckpointError, RunFolderError, DeviceError, TrainingError) as exc:
+    except FileProblem as exc:
+        print(printable(f"ganstudio {args.command}: error: {exc}"), file=sys.stderr)
+        return EXIT_FILES
+    except (UserError, ConfigError) as exc:
         print(printable(f"ganstudio {args.command}: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
+    except (DataError, CheckpointError, RunFolderError, DeviceError, TrainingError) as exc:
+        print(printable(f"ganstudio {args.command}: error: {exc}"), file=sys.stderr)
+        return EXIT_FILES
     except DataCancelled:
         print(f"ganstudio {args.command}: cancelled", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         print(f"ganstudio {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug of ours: one line for the user, the details in a file
-        report = Path(os.environ.get("TMPDIR", "/tmp")) / f"ganstudio-error-{os.getpid()}.txt"
-        try:
-            report.write_text(traceback.format_exc(), encoding="utf-8")
-            where = f"; details in {report}"
-        except OSError:
-            where = ""
+        from ganstudio.places import write_crash_report
+
+        report = write_crash_report(
+            f"ganstudio {' '.join(argv)}\n\n{traceback.format_exc()}", what=args.command.replace("-", "_")
+        )
+        where = f"; details in {report}" if report is not None else ""
         print(printable(f"ganstudio {args.command}: unexpected error: {type(exc).__name__}: {exc}{where}"), file=sys.stderr)
-        return 1
+        return EXIT_CRASHED
+
+
+def _open_file_in_app(target: str) -> int:
+    """`ganstudio PIECE.png`, `ganstudio RUN_DIR`, `ganstudio FOLDER`: what a file manager's
+    "Open with GAN Studio" runs. A word that is neither a command nor a file is a typo."""
+    path = Path(target)
+    if not path.exists():
+        if os.sep in target or "/" in target or path.suffix:
+            print(printable(f"ganstudio: error: there is no file or folder '{target}'"), file=sys.stderr)
+        else:
+            known = ", ".join(COMMANDS)
+            print(printable(f"ganstudio: error: '{target}' is neither a command ({known}) nor a file or folder"),
+                  file=sys.stderr)
+        return EXIT_USAGE
+    from ganstudio.cli.app_launcher import open_app
+
+    return open_app([sys.argv[0] if sys.argv else "ganstudio", str(path)])
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
-from ganstudio.cli.common import UserError, say
+from ganstudio.cli.common import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, FileProblem, UserError, say
 from ganstudio.training.report import RunState
 from ganstudio.wording import format_duration, printable
 
@@ -18,7 +18,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise UserError(f"'{out}' is a file, not a folder.")
+        raise FileProblem(f"'{out}' is a file, not a folder.")
     ctx = context_from_env()
     # One trainer per run folder: a second `ganstudio train` on it (from another terminal)
     # would overwrite this one's checkpoints. Held from before the folder is read.
@@ -57,20 +57,20 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
             try:
                 config = RunConfig.from_dict(load_checkpoint(run.checkpoint_path("latest"))["config"])
             except ConfigError as exc:
-                raise UserError(f"'{out}' has no config.json, and its checkpoint's settings can't be used: {exc}") from None
+                raise FileProblem(f"'{out}' has no config.json, and its checkpoint's settings can't be used: {exc}") from None
             if ctx.is_main:
                 say(f"'{out}' has no config.json: continuing with the settings saved in its latest checkpoint.")
         else:
-            raise UserError(f"Nothing to resume: '{out}' is not a run folder (it has no config.json).")
+            raise FileProblem(f"Nothing to resume: '{out}' is not a run folder (it has no config.json).")
         start_over = not run.has_checkpoint()
         if start_over and not run.is_ours():
-            raise UserError(foreign_files_message(out, run.foreign_entries()) + " (--resume: it has no checkpoint to continue.)")
+            raise FileProblem(foreign_files_message(out, run.foreign_entries()) + " (--resume: it has no checkpoint to continue.)")
     else:
         if run.exists() and run.has_checkpoint():
-            raise UserError(f"'{out}' already holds a run; add --resume to continue it, or choose another --out.")
+            raise FileProblem(f"'{out}' already holds a run; add --resume to continue it, or choose another --out.")
         foreign = run.foreign_entries()
         if foreign:
-            raise UserError(foreign_files_message(out, foreign))
+            raise FileProblem(foreign_files_message(out, foreign))
         config = RunConfig.from_json_file(args.config) if args.config else RunConfig()
         if not args.data and not args.config:
             raise UserError("Say what to train on: --data FOLDER, --data FILE.zip or --data demo:shapes.")
@@ -145,6 +145,9 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
         trainer = Trainer(
             config, images.images, out, device=device, dist=ctx, resume=resume, skipped=images.skipped, start=start
         )
+        if resume and args.minutes:
+            # "--resume --minutes 5" means five more minutes, not five minutes in all.
+            trainer.config.train.minutes = trainer.elapsed / 60.0 + args.minutes
         if ctx.is_main and not args.quiet:
             c = trainer.config
             say(
@@ -159,7 +162,8 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
         if ctx.is_main and images.skipped:
             for item in images.skipped:
                 trainer.folder.log(f"Skipped {item.path}: {item.reason}")
-        code = _train_loop(trainer, show_progress=ctx.is_main and not args.quiet)
+        code = _train_loop(trainer, show_progress=ctx.is_main and not args.quiet,
+                           verbose=ctx.is_main and getattr(args, "verbose", False))
         clean_exit = True
         return code
     finally:
@@ -182,12 +186,14 @@ def _load_data(config, ctx, *, quiet: bool, load_images):
     return load()
 
 
-def _train_loop(trainer, *, show_progress: bool) -> int:
+def _train_loop(trainer, *, show_progress: bool, verbose: bool = False) -> int:
     from tqdm import tqdm
 
     cfg = trainer.config.train
     bar = None
-    if show_progress:
+    # A progress bar only on a terminal: redirected to a file (a GPU server's job log, nohup),
+    # its redraws would fill the file; events and the summary still go there as lines.
+    if show_progress and sys.stderr.isatty():
         if cfg.steps:
             bar = tqdm(total=cfg.steps, initial=trainer.step_count, unit="step", dynamic_ncols=True)
         elif cfg.minutes:
@@ -201,15 +207,19 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
         else:
             bar = tqdm(initial=trainer.step_count, unit="step", dynamic_ncols=True)
 
-    interrupts = {"count": 0}
+    interrupts = {"count": 0, "name": ""}
 
     def on_signal(signum, frame):  # first Ctrl+C: stop cleanly with a checkpoint; second: give up
         interrupts["count"] += 1
+        interrupts["name"] = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
         if interrupts["count"] > 1:
             raise KeyboardInterrupt
         trainer.request_stop()
+        message = "Stopping after this step and saving a checkpoint (press Ctrl+C again to quit at once)..."
         if bar is not None:
-            bar.write("Stopping after this step and saving a checkpoint (press Ctrl+C again to quit at once)...")
+            bar.write(message)
+        elif show_progress:
+            print(message, file=sys.stderr)
 
     previous = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -222,6 +232,9 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
     try:
         for report in trainer.run():
             last = report
+            if verbose:
+                line = _tick_line(report)
+                bar.write(line) if bar is not None else print(line, file=sys.stderr)
             if bar is None:
                 for event in report.events:
                     print(printable(event.text), file=sys.stderr)
@@ -246,9 +259,22 @@ def _train_loop(trainer, *, show_progress: bool) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
-    if last is not None and trainer.writes_files:
+    if interrupts["count"] and trainer.writes_files and last is not None:
+        trainer.folder.log(f"Stopped by {interrupts['name']} at step {last.step}; the checkpoint of that step was saved.")
+    if last is not None and trainer.writes_files and show_progress:
         state = {"finished": "Finished", "stopped": "Stopped", "diverged": "Stopped: training diverged"}.get(last.state, last.state)
         say(f"{state} at step {last.step} after {format_duration(last.elapsed)}. Run folder: {trainer.folder.root}")
         if last.best_quality is not None:
             say(f"Best quality (sliced Wasserstein distance, lower is better): {last.best_quality:.2f}")
-    return 1 if last is not None and last.state == RunState.DIVERGED else 0
+    if last is not None and last.state == RunState.DIVERGED:
+        return EXIT_DIVERGED
+    return EXIT_INTERRUPTED if interrupts["count"] else EXIT_OK
+
+
+def _tick_line(report) -> str:
+    values = report.last
+    line = (f"step {report.step}  {format_duration(report.elapsed)}  {report.images_per_second:,.0f} img/s  "
+            f"D {values['d_loss']:.4f}  G {values['g_loss']:.4f}")
+    if report.best_quality is not None:
+        line += f"  best SWD {report.best_quality:.3f}"
+    return line

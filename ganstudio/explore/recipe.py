@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any, Sequence
 
 import numpy as np
@@ -20,7 +21,7 @@ import torch
 from ganstudio.explore.directions import Directions
 from ganstudio.explore.model import MAX_TRUNCATION, Look
 
-__all__ = ["RECIPE_VERSION", "Recipe", "make_recipe", "parse_recipe", "MAX_Z_DIM", "MAX_DIRECTIONS"]
+__all__ = ["RECIPE_VERSION", "Recipe", "make_recipe", "parse_recipe", "portable_checkpoint", "MAX_Z_DIM", "MAX_DIRECTIONS"]
 
 RECIPE_VERSION = 1
 APP_NAME = "GAN Studio"
@@ -92,7 +93,7 @@ def make_recipe(
         "app_version": str(app_version),
         "generator": str(fingerprint),
         "run": run,
-        "checkpoint": checkpoint,
+        "checkpoint": portable_checkpoint(checkpoint),
         "step": int(step),
         "seed": int(look.seed),
         "truncation": float(look.truncation),
@@ -108,6 +109,19 @@ def make_recipe(
     if smooth is not None:
         recipe["smooth"] = bool(smooth)
     return recipe
+
+
+def portable_checkpoint(path: str | None) -> str | None:
+    """What a recipe records for a checkpoint: its place inside its run ("checkpoints/best.pt"),
+    or a lone file's name; never the folders around it (a shared PNG must not carry the
+    artist's home folder, and a moved run must still be found: explore/locate.py)."""
+    if not path:
+        return None
+    parts = PureWindowsPath(path).parts if "\\" in path else PurePosixPath(path).parts
+    if not parts:
+        return None
+    inside_a_run = len(parts) >= 2 and parts[-2] == "checkpoints"
+    return f"checkpoints/{parts[-1]}" if inside_a_run else parts[-1]
 
 
 class _Bad(Exception):

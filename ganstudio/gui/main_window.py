@@ -65,6 +65,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.history = None  # RunHistory of the opened run, if any
         self._alert_text = ""  # the last warning or error shown in the status bar
         self._shut_down = False  # shutdown() ran: late results start nothing new
+        self._opening_piece: str | None = None  # the piece being reopened while its model is looked for
         self._generator_run: Path | None = None  # the run whose direction names the explorer shows
 
         # Controllers: the only code that starts threads.
@@ -362,17 +363,15 @@ class MainWindow(WindowChrome, QMainWindow):
         self.load_generator(path)
         self.tabs.setCurrentWidget(self.explore_page)
 
-    def _on_model_needed(self, checkpoint: str) -> None:
-        """A reopened piece came from another model: load it if we can, else ask."""
-        if checkpoint and Path(checkpoint).is_file():
-            self.load_generator(checkpoint)
+    def _on_model_needed(self, recipe) -> None:
+        """A reopened piece came from another model: find it (by its run's name, beside the
+        piece, among the runs) and load it off the GUI thread; the piece opens when it lands."""
+        piece = self._opening_piece
+        if piece is None:
+            self.training.post("warning", "This piece was made with a model that is not loaded. Open its run "
+                               "(File → Open run…) to re-make it exactly.")
             return
-        self.training.post(
-            "warning",
-            "This piece was made with a model that is not loaded"
-            + (f" and '{checkpoint}' no longer exists" if checkpoint else "")
-            + ". Open its run (File → Open run…) to re-make it exactly.",
-        )
+        self.loading.load_model_of_piece(recipe, piece)
 
     def open_artwork(self, path: str) -> None:
         from ganstudio.export import read_recipe
@@ -388,7 +387,11 @@ class MainWindow(WindowChrome, QMainWindow):
             self.training.post("warning", f"'{Path(path).name}' has no GAN Studio recipe: it opens as a plain image only.")
             return
         self.tabs.setCurrentWidget(self.explore_page)
-        self.explore_page.open_recipe(recipe)
+        self._opening_piece = path
+        try:
+            self.explore_page.open_recipe(recipe)
+        finally:
+            self._opening_piece = None
 
     def _on_explorer_message(self, level: str, text: str) -> None:
         self.statusBar().showMessage(text, 10000)

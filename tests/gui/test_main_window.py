@@ -217,6 +217,40 @@ def test_explore_before_training_shows_the_bundled_model(window, qtbot):
     assert image.shape[0] >= 32 and image.std() > 5  # a real picture, not a blank
 
 
+def test_a_piece_from_a_moved_run_reopens_with_its_own_model(window, qtbot, tmp_path, monkeypatch):
+    """The run copied into this machine's runs folder, the piece dropped from somewhere else,
+    another model on show: the window finds the run by name, loads the piece's generator off
+    the GUI thread, and shows exactly the saved pixels."""
+    import shutil
+
+    from PIL import Image
+
+    from tiny_runs import tiny_config
+    from ganstudio.cli.main import main
+
+    made = tmp_path / "made-elsewhere"
+    made.mkdir()
+    (made / "tiny.json").write_text(tiny_config(train__steps=3).to_json())
+    assert main(["train", "--config", str(made / "tiny.json"), "--out", str(made / "sunsets"), "--quiet"]) == 0
+    assert main(["generate", str(made / "sunsets"), "--n", "1", "--seed", "5", "--out", str(made / "gen")]) == 0
+    runs = tmp_path / "runs"  # the window fixture's GANSTUDIO_RUNS_DIR
+    shutil.copytree(made / "sunsets", runs / "sunsets")
+    piece = tmp_path / "Downloads" / "sunset.png"
+    piece.parent.mkdir()
+    shutil.copy(made / "gen" / "seed-000005.png", piece)
+    shutil.rmtree(made)  # nothing left where it was made
+
+    window.open_bundled_model()
+    qtbot.waitUntil(lambda: window.explore_page.current_image() is not None, timeout=30_000)
+    window.open_artwork(str(piece))
+    explore = window.explore_page
+    expected = np.asarray(Image.open(piece).convert("RGB"))
+    qtbot.waitUntil(lambda: explore.is_idle() and explore.current_look() is not None
+                    and explore.current_look().seed == 5 and explore.current_image().shape == expected.shape,
+                    timeout=30_000)
+    assert np.array_equal(explore.current_image(), expected)
+
+
 def test_renamed_directions_are_kept_with_the_model(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
     settings_path = str(tmp_path / "settings.ini")

@@ -82,6 +82,11 @@ class LoadingController(QObject):
         if not self.closed:
             self.models.start(GeneratorLoader(target, prefer, self))
 
+    def load_model_of_piece(self, recipe, piece: str | Path) -> None:
+        """The generator a saved piece was made with, wherever its run lives now (explore/locate.py)."""
+        if not self.closed:
+            self.models.start(GeneratorLoader(piece, "best", self, piece_recipe=recipe))
+
     def forget_run(self) -> None:
         """A run still being opened is no longer wanted."""
         self.runs.newest = None

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # torch loads in the background at start-up; the window must 
 
 class ExplorePage(ExploreLayout, ExploreSliders, ExploreVariations, ExploreSaving, QWidget):
     directionNamesChanged = Signal(list)  # the artist renamed a direction: save names with the model
-    modelNeeded = Signal(str)  # a recipe needs another generator: its checkpoint path, or ""
+    modelNeeded = Signal(object)  # a recipe (explore.recipe.Recipe) needs another generator
     openBundledRequested = Signal()  # the empty state's "try the bundled demo model"
     artworkSaved = Signal(str)  # a PNG was written (path)
     imageShown = Signal(int)  # pixels of this render request reached the view
@@ -206,7 +206,7 @@ class ExplorePage(ExploreLayout, ExploreSliders, ExploreVariations, ExploreSavin
                 "warning",
                 f"This piece was made with a different model{where}. Open that model to continue editing it exactly.",
             )
-            self.modelNeeded.emit(recipe.checkpoint or "")
+            self.modelNeeded.emit(recipe)
             return False
         self._pending_recipe = None
         if recipe.z_dim != self.model.z_dim:  # the right model's name on a damaged or doctored latent

@@ -59,10 +59,11 @@ class GeneratorLoader(QThread):
     loaded = Signal(object)  # checkpoint.LoadedGenerator
     failed = Signal(str)
 
-    def __init__(self, target: str | Path, prefer: str = "best", parent=None) -> None:
+    def __init__(self, target: str | Path, prefer: str = "best", parent=None, *, piece_recipe=None) -> None:
         super().__init__(parent)
         self.target = Path(target)
         self.prefer = prefer
+        self.piece_recipe = piece_recipe  # a Recipe: find the model that made it, near `target` (the piece)
 
     def run(self) -> None:
         import dataclasses
@@ -73,7 +74,13 @@ class GeneratorLoader(QThread):
 
         try:
             leave_the_cores_to_training()
-            loaded = load_generator(self.target, prefer=self.prefer)
+            if self.piece_recipe is not None:
+                from ganstudio.explore.locate import find_model_for
+
+                r = self.piece_recipe
+                loaded = find_model_for(r.fingerprint, r.run, r.checkpoint, piece=self.target)
+            else:
+                loaded = load_generator(self.target, prefer=self.prefer)
             self.loaded.emit(dataclasses.replace(loaded, why=best_reason(loaded.path, loaded.step)))
         except CheckpointError as exc:
             self.failed.emit(str(exc))
