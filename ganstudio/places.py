@@ -40,3 +40,13 @@ def write_crash_report(text: str, what: str) -> Path | None:
         except OSError:
             continue
     return None
+
+
+def crash_note(what: str) -> str:
+    """Call inside an `except` block: keep the traceback in a crash report and return the
+    sentence that tells the user where it is ("" when no folder could take it). A window
+    started from an icon has no terminal, so a traceback on stderr would be lost."""
+    import traceback
+
+    path = write_crash_report(traceback.format_exc(), what)
+    return f" Details are in {path}." if path is not None else ""

@@ -15,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Never write the data cache into the user's home folder during tests."""
     monkeypatch.setenv("GANSTUDIO_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("GANSTUDIO_LOG_DIR", str(tmp_path_factory.getbasetemp() / "logs"))
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ganstudio.cli.common import EXIT_DIVERGED, EXIT_INTERRUPTED, EXIT_OK, FileProblem, UserError, say
-from ganstudio.training.report import RunState
+from ganstudio.training.report import EventKind, RunState
 from ganstudio.wording import format_duration, printable
 
 
@@ -237,7 +237,8 @@ def _train_loop(trainer, *, show_progress: bool, verbose: bool = False) -> int:
                 bar.write(line) if bar is not None else print(line, file=sys.stderr)
             if bar is None:
                 for event in report.events:
-                    print(printable(event.text), file=sys.stderr)
+                    if show_progress or event.kind is not EventKind.NEW_BEST:  # --quiet: warnings only
+                        print(printable(event.text), file=sys.stderr)
                 continue
             if cfg.steps:
                 bar.update(report.step - shown_at)

@@ -12,6 +12,10 @@ from PySide6.QtWidgets import QApplication
 
 from ganstudio import __version__
 from ganstudio.bundled import icon_path
+from ganstudio.gui.crashes import close_on_signals, log_to_file, report_crashes_in
+from ganstudio.gui.startup_check import why_qt_cannot_start
+
+CANNOT_START = 3  # the CLI's code for "something this computer lacks" (cli/common.py)
 from ganstudio.gui.theme import dark_palette
 
 APP_NAME = "GAN Studio"
@@ -52,10 +56,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(argv) if argv is not None else list(sys.argv)
     app = QApplication.instance()
     if app is None:
+        problem = why_qt_cannot_start(args)
+        if problem is not None:  # Qt would abort the process with a misleading message
+            print(f"ganstudio: {problem}", file=sys.stderr)
+            return CANNOT_START
         app = QApplication(args)
         args = app.arguments()  # what Qt's own options (-platform, -style …) leave
     configure_application(app)
+    log_to_file()
     window = create_main_window()
+    report_crashes_in(window)
+    close_on_signals(app, window)
     window.show()
     targets = [a for a in args[1:] if a and not a.startswith("-")]
     if targets:
@@ -72,6 +83,18 @@ def _report_startup(window) -> None:
     # A zero-delay timer fires on the event loop's first turn: the window is painted and answers clicks.
     QTimer.singleShot(0, lambda: print("ganstudio-startup: window usable", flush=True))
     window.probe.found.connect(lambda *_: print("ganstudio-startup: device known", flush=True))
+    # And what the explorer shows once it has rendered (`ganstudio PIECE.png` opens a piece there).
+    explorer = window.explore_page
+    watch = QTimer(window)
+
+    def explorer_ready() -> None:
+        look = explorer.current_look()
+        if look is not None and explorer.is_idle() and explorer.current_image() is not None:
+            watch.stop()
+            print(f"ganstudio-startup: explorer shows seed {look.seed} of {explorer.state.source.run}", flush=True)
+
+    watch.timeout.connect(explorer_ready)
+    watch.start(50)
 
 
 if __name__ == "__main__":

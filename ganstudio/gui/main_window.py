@@ -446,6 +446,13 @@ class MainWindow(WindowChrome, QMainWindow):
             self.tabs.setCurrentWidget(self.data_page)
 
     # ------------------------------------------------------------------ closing
+    def quit_without_asking(self) -> None:
+        """SIGTERM (logout, `kill`): stop training with a checkpoint, then close; no question."""
+        if self.training.busy:
+            self.training_controller.stop(then=AfterStop.CLOSE)
+        else:
+            self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
         ctl = self.training_controller
         if self.training.busy and ctl.after_stop is not AfterStop.CLOSE:

@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QSignalBlocker, QTimer, Signal
 from PySide6.QtWidgets import (
     QStackedLayout,
     QWidget,
@@ -92,11 +91,7 @@ class ExplorePage(ExploreLayout, ExploreSliders, ExploreVariations, ExploreSavin
         self._stack.addWidget(self._build_explorer())
         self._stack.setCurrentIndex(0)
         self._sync_keyframes()
-
-        undo = QShortcut(QKeySequence.Undo, self, self.undo, context=Qt.WidgetWithChildrenShortcut)
-        redo = QShortcut(QKeySequence("Ctrl+Shift+Z"), self, self.redo, context=Qt.WidgetWithChildrenShortcut)
-        redo2 = QShortcut(QKeySequence.Redo, self, self.redo, context=Qt.WidgetWithChildrenShortcut)
-        self._shortcuts = (undo, redo, redo2)
+        # Undo, Redo and Copy are the window's Edit menu (window_chrome.py), which calls undo()/redo() here.
 
     # ================================================================== public API
     def set_generator(

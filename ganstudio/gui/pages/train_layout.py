@@ -128,7 +128,7 @@ class TrainLayout:
         self.pause_button = QPushButton("Pause")
         self.pause_button.setObjectName("pauseButton")
         self.pause_button.setAccessibleName("Pause or resume training")
-        self.pause_button.setToolTip("Pause or resume (Ctrl+P)")
+        self.pause_button.setToolTip("Pause or resume (F8)")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setObjectName("stopButton")
         self.stop_button.setAccessibleName("Stop training")

@@ -16,6 +16,7 @@ from PySide6.QtCore import QThread, Signal
 
 log = logging.getLogger("ganstudio.gui.export")
 
+from ganstudio.places import crash_note
 from ganstudio.export import Cancelled as ExportCancelled  # raised by a job that saw cancelled() turn true
 
 Job = Callable[[Callable[[int, int], None], Callable[[], bool]], object]
@@ -55,7 +56,7 @@ class ExportThread(QThread):
         except Exception as exc:  # a bug of ours: one line for the user, details in the log
             log.error("export failed:\n%s", traceback.format_exc())
             self.error = str(exc)
-            self.failed.emit(f"Could not write the {self.description}: {type(exc).__name__}: {exc}")
+            self.failed.emit(f"Could not write the {self.description}: {type(exc).__name__}: {exc}." + crash_note("export"))
             return
         self.result = result
         self.done.emit(result)

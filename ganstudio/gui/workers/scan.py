@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from ganstudio.config import ConfigError, DataConfig, parse_color
 from ganstudio.data import DataCancelled, DataError, load_images
+from ganstudio.places import crash_note
 from ganstudio.wording import one_line
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ class ScanWorker(QThread):
                              "try a smaller size.")
         except Exception as exc:  # a bug or an OS surprise: say so plainly, never crash the app
             log.exception("Unexpected error while reading %s", c.source)
-            self.failed.emit(f"Could not read {c.source}: {one_line(exc)}")
+            self.failed.emit(f"Could not read {c.source}: {one_line(exc)}." + crash_note("scan"))
         else:
             if self._cancel.is_set():
                 self.cancelled.emit()  # cancelled after the last poll: honour it anyway

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
+from ganstudio.places import crash_note
 from ganstudio.config import RunConfig
 
 log = logging.getLogger("ganstudio.gui.training")
@@ -128,7 +129,8 @@ class TrainingThread(QThread):
                 self.failed.emit(str(exc))
         except Exception as exc:  # a bug of ours: tell the user in one line, keep the details in the log
             log.error("training thread failed:\n%s", traceback.format_exc())
-            self.failed.emit(f"Training stopped because of an unexpected error: {type(exc).__name__}: {exc}")
+            self.failed.emit(f"Training stopped because of an unexpected error: {type(exc).__name__}: {exc}."
+                             + crash_note("training"))
         finally:
             with self._lock:
                 self._trainer = None
