@@ -70,6 +70,10 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
         raise CheckpointError(f"'{path}' is a folder, not a checkpoint file.")
     if path.exists() and not path.is_file():  # a pipe or a device: opening it could wait for ever
         raise CheckpointError(f"'{path}' is not a regular file, so it is not a checkpoint.")
+    if path.suffix.lower() == ".safetensors" and path.is_file():
+        from ganstudio.share import read_safetensors
+
+        return read_safetensors(path)
     _check_declared_size(path)
     try:
         with warnings.catch_warnings():

@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument(
         "model",
-        metavar="RUN_DIR|CHECKPOINT|PIECE.png",
+        metavar="RUN_DIR|CHECKPOINT|PIECE.png",  # a checkpoint: .pt or .safetensors
         help="a run folder or checkpoint to draw new images from, or a PNG saved by GAN Studio to re-render",
     )
     gen.add_argument("--n", type=positive_int, default=16, help="how many images (default 16)")
@@ -123,9 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="with PIECE.png: render it with this model instead of the one its recipe names",
     )
 
-    slim = sub.add_parser("export-model", help="write a small generator-only checkpoint to share or explore")
+    slim = sub.add_parser(
+        "export-model",
+        help="write the generator alone: .pt for GAN Studio, .safetensors or .onnx for other tools",
+    )
     slim.add_argument("model", metavar="RUN_DIR|CHECKPOINT")
-    slim.add_argument("--out", required=True, help="the .pt file to write")
+    slim.add_argument("--out", required=True, help="the file to write (.pt, .safetensors or .onnx)")
+    slim.add_argument(
+        "--format", choices=("pt", "safetensors", "onnx"),
+        help="pt: GAN Studio's own; safetensors: weights + settings, no pickle; onnx: a graph for realtime "
+        "tools, input z, output image in 0..1 (default: from the --out file's ending)",
+    )
     slim.add_argument("--checkpoint", choices=("best", "latest"), default="best", help="which checkpoint of a run folder")
 
     info = sub.add_parser("info", help="show what is in a run folder or checkpoint")

@@ -430,11 +430,15 @@ class MainWindow(WindowChrome, QMainWindow):
         event.acceptProposedAction()
 
     def open_path(self, target: str | Path) -> None:
-        """What a dropped (or command-line) path does: a run folder opens, a saved piece reopens
-        in the explorer, a folder or zip of images becomes the data set."""
+        """What a dropped (or command-line) path does: a run folder opens, a model file (.pt,
+        .safetensors) opens in the explorer, a saved piece reopens there, a folder or zip of
+        images becomes the data set."""
         path = Path(target)
         if RunFolder(path).looks_like_a_run():
             self.open_run(path)  # a run folder: open it
+        elif path.suffix.lower() in (".pt", ".safetensors") and path.is_file():
+            self.load_generator(path)  # a model file (shared, exported, bundled): explore it
+            self.tabs.setCurrentWidget(self.explore_page)
         elif path.suffix.lower() == ".png" and path.is_file():
             # A saved piece reopens; any other PNG says it has no recipe. A single picture is
             # never a data set, so the one chosen stays (and Start still works).

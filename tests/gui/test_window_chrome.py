@@ -99,3 +99,16 @@ def test_an_error_in_a_thread_shows_one_message_and_writes_a_report(window, qtbo
     assert str(report) in text and "planted in a thread" in report.read_text()
     assert "Your runs and saved pieces are safe" in text
     assert window.isVisible()
+
+
+def test_a_dropped_safetensors_model_opens_in_the_explorer(window, qtbot, tmp_path):
+    pytest.importorskip("safetensors")
+    from ganstudio.bundled import bundled_model_path
+    from ganstudio.share import write_safetensors
+
+    model = write_safetensors(bundled_model_path(), tmp_path / "shared.safetensors")
+    window.open_path(str(model))  # what dropping the file or `ganstudio shared.safetensors` does
+    qtbot.waitUntil(lambda: window.explore_page.current_image() is not None, timeout=30_000)
+    assert window.tabs.currentWidget() is window.explore_page
+    assert window.explore_page.current_image().std() > 5
+    assert window.data_state.choice.source != str(model)  # a model is not a data set
