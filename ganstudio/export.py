@@ -14,6 +14,7 @@ import json
 import math
 import warnings
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -33,8 +34,12 @@ __all__ = [
     "ExportError",
     "upscale",
     "save_gif",
+    "save_webp",
+    "save_apng",
     "save_mp4",
     "MP4_INSTALL_HINT",
+    "ANIMATION_FORMATS",
+    "animation_format_of",
     "animation_memory",
     "check_animation_memory",
 ]
@@ -212,7 +217,26 @@ class ExportError(ValueError):
     """An export can't be done; the message says why in one line."""
 
 
-MP4_INSTALL_HINT = "MP4 export needs the optional 'imageio-ffmpeg' package: pip install ganstudio[video]"
+MP4_INSTALL_HINT = (
+    "MP4 export needs the optional 'imageio-ffmpeg' package (it brings its own ffmpeg): "
+    "pip install imageio-ffmpeg, in the environment GAN Studio runs in"
+)
+
+# Walk formats: (file suffix, name in words). GIF plays everywhere but has 256 colours per frame
+# (gradients band); WebP and APNG keep full colour and play in every current browser; MP4 is
+# the smallest and streams to disk, for long or large walks.
+ANIMATION_FORMATS = {
+    "gif": (".gif", "GIF animation"),
+    "webp": (".webp", "Animated WebP"),
+    "apng": (".png", "Animated PNG"),
+    "mp4": (".mp4", "MP4 video"),
+}
+
+
+def animation_format_of(path) -> str:
+    """The walk format a file name asks for (.png is APNG; anything unknown, GIF)."""
+    suffix = Path(path).suffix.lower()
+    return next((key for key, (ending, _) in ANIMATION_FORMATS.items() if ending == suffix), "gif")
 
 
 def upscale(image: np.ndarray, *, scale: int | None = None, size: int | None = None, smooth: bool = False) -> np.ndarray:
@@ -269,29 +293,34 @@ def _check_fps(fps: float) -> float:
     return fps
 
 
-# An animation is written from frames held in memory (and a GIF's Pillow copies of them):
-# past this, a walk at a large size would take the machine's memory, and the app with it
-# (a training run included), rather than fail.
+# GIF, WebP and APNG are written from frames held in memory (and Pillow's copies of them): past
+# this, a walk at a large size would take the machine's memory, and the app with it (a
+# training run included), rather than fail. MP4 frames stream to the encoder a few at a time.
 ANIMATION_MEMORY_LIMIT = 2 * 1024**3
+STREAMED_FRAMES = 18  # an MP4 holds at most one rendered chunk (16 frames) and the encoder's two
 
 
-def animation_memory(frames: int, side: int, channels: int = 3) -> int:
+def animation_memory(frames: int, side: int, channels: int = 3, kind: str = "gif") -> int:
     """Bytes an animation of `frames` frames of side x side pixels needs while it is written.
 
-    Each frame is held once as an array and once more as the encoder's copy.
-    """
-    return 2 * int(frames) * int(side) ** 2 * int(channels)
+    Held in memory, each frame is there once as an array and once more as the encoder's copy;
+    streamed (MP4), only a chunk at a time."""
+    held = min(int(frames), STREAMED_FRAMES) if kind == "mp4" else 2 * int(frames)
+    return held * int(side) ** 2 * max(3, int(channels))
 
 
-def check_animation_memory(frames: int, side: int, channels: int = 3) -> None:
+def check_animation_memory(frames: int, side: int, channels: int = 3, kind: str = "gif") -> None:
     """ExportError in plain words when the animation would not fit ANIMATION_MEMORY_LIMIT."""
-    need = animation_memory(frames, side, channels)
+    need = animation_memory(frames, side, channels, kind)
     if need <= ANIMATION_MEMORY_LIMIT:
         return
-    most = max(0, ANIMATION_MEMORY_LIMIT // animation_memory(1, side, channels))
+    if kind == "mp4":
+        raise ExportError(f"Frames of {side:,} px are too large to encode here; choose a smaller size.")
+    most = max(0, ANIMATION_MEMORY_LIMIT // animation_memory(1, side, channels, kind))
     raise ExportError(
         f"{frames:,} frames at {side:,} px would need about {need / 1024**3:,.1f} GB of memory while the "
-        f"animation is written; at this size choose at most {most:,} frames, or a smaller size."
+        f"animation is written; at this size choose at most {most:,} frames, a smaller size, or MP4 "
+        "(which streams its frames to disk)."
     )
 
 
@@ -320,24 +349,63 @@ def save_gif(path, frames, *, fps: float = 12, loop: bool = True) -> Path:
     return replace_atomically(Path(path), write)
 
 
-def save_mp4(path, frames, *, fps: float = 24) -> Path:
-    """Frames as an H.264 MP4 (yuv420p, plays everywhere), atomically.
+def _pil_frames(frames: list[np.ndarray]) -> list[Image.Image]:
+    return [Image.fromarray(np.ascontiguousarray(f[:, :, 0] if f.shape[2] == 1 else f)) for f in frames]
+
+
+def save_webp(path, frames, *, fps: float = 12, loop: bool = True) -> Path:
+    """Frames as an animated WebP (full colour, no banding), atomically. Lossy at quality 90:
+    a fraction of a GIF's size at better colour; delays are whole milliseconds."""
+    frames = _check_frames(frames)
+    delay_ms = max(1, int(round(1000.0 / _check_fps(fps))))
+    pil = _pil_frames(frames)
+    buffer = io.BytesIO()
+    pil[0].save(buffer, format="WEBP", save_all=True, append_images=pil[1:], duration=delay_ms,
+                loop=0 if loop else 1, quality=90, method=4)
+    data = buffer.getvalue()
+    return replace_atomically(Path(path), lambda tmp: tmp.write_bytes(data))
+
+
+def save_apng(path, frames, *, fps: float = 12, loop: bool = True) -> Path:
+    """Frames as an animated PNG (lossless, full colour; viewers without APNG show the first
+    frame), atomically."""
+    frames = _check_frames(frames)
+    delay_ms = max(1, int(round(1000.0 / _check_fps(fps))))
+    pil = _pil_frames(frames)
+    buffer = io.BytesIO()
+    pil[0].save(buffer, format="PNG", save_all=True, append_images=pil[1:], duration=delay_ms,
+                loop=0 if loop else 1, disposal=0, blend=0, default_image=False)
+    data = buffer.getvalue()
+    return replace_atomically(Path(path), lambda tmp: tmp.write_bytes(data))
+
+
+def save_mp4(path, frames: Iterable[np.ndarray], *, fps: float = 24) -> Path:
+    """Frames as an H.264 MP4 (yuv420p, plays everywhere), atomically, streamed: `frames` may
+    be a generator, and each frame goes to ffmpeg as it comes, so memory stays flat however
+    long the walk.
 
     Needs the optional imageio-ffmpeg package (it bundles an ffmpeg binary);
     without it, ExportError with the install hint.  yuv420p needs even sides, so an
     odd-sized frame gets its last row/column repeated.  Upscale small frames first:
     video codecs blur a 64 px picture badly.
     """
-    frames = _check_frames(frames)
     fps = _check_fps(fps)
     try:
         import imageio_ffmpeg
     except ImportError:
         raise ExportError(MP4_INSTALL_HINT) from None
-    h, w, c = frames[0].shape
+    stream = iter(frames)
+    first = next(stream, None)
+    if first is None:
+        raise ValueError("no frames to write")
+    first = _check_image(first)
+    h, w, c = first.shape
     pad_h, pad_w = h % 2, w % 2
 
     def prepare(frame: np.ndarray) -> bytes:
+        frame = _check_image(frame)
+        if frame.shape != first.shape:
+            raise ValueError("all frames must have the same size")
         if c == 1:
             frame = np.repeat(frame, 3, axis=2)
         if pad_h or pad_w:
@@ -358,7 +426,8 @@ def save_mp4(path, frames, *, fps: float = 24) -> Path:
         )
         writer.send(None)  # start the generator
         try:
-            for frame in frames:
+            writer.send(prepare(first))
+            for frame in stream:
                 writer.send(prepare(frame))
         finally:
             writer.close()
@@ -368,8 +437,8 @@ def save_mp4(path, frames, *, fps: float = 24) -> Path:
     except (RuntimeError, BrokenPipeError) as exc:
         # ffmpeg itself failed (it reports through a broken pipe or a RuntimeError);
         # other OSErrors are disk trouble and pass through as they are.
-        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        raise ExportError(f"ffmpeg could not write the video: {first}") from None
+        first_line = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise ExportError(f"ffmpeg could not write the video: {first_line}") from None
 
 
 def as_grid(grid: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from the GUI thread.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -17,7 +17,9 @@ import torch
 from ganstudio import __version__
 from ganstudio.explore.latent import render, to_uint8
 from ganstudio.explore.recipe import APP_NAME, make_recipe
-from ganstudio.export import Cancelled, make_grid, save_gif, save_mp4, save_png, upscale
+from ganstudio.export import (
+    Cancelled, animation_format_of, make_grid, save_apng, save_gif, save_mp4, save_png, save_webp, upscale,
+)
 from ganstudio.explore.source import ModelSource
 
 if TYPE_CHECKING:
@@ -70,11 +72,11 @@ def make_grid_of(images: np.ndarray, *, scale: int = 1, smooth: bool = False, co
     return make_grid(big, cols=cols, padding=2 * scale, pad_value=pad_value)
 
 
-def walk_frames(generator: torch.nn.Module, latents: torch.Tensor, *, size: int | None = None, smooth: bool = False,
-                progress: Callable[[int, int], None] = lambda done, total: None,
-                cancelled: Callable[[], bool] = lambda: False) -> list[np.ndarray]:
-    """Every frame of a walk (latents (N, z_dim)) as uint8, at `size` px when given."""
-    frames: list[np.ndarray] = []
+def iter_walk_frames(generator: torch.nn.Module, latents: torch.Tensor, *, size: int | None = None,
+                     smooth: bool = False, progress: Callable[[int, int], None] = lambda done, total: None,
+                     cancelled: Callable[[], bool] = lambda: False) -> Iterator[np.ndarray]:
+    """Every frame of a walk (latents (N, z_dim)) as uint8, at `size` px when given, rendered
+    WALK_CHUNK at a time as they are asked for."""
     total = len(latents)
     for start in range(0, total, WALK_CHUNK):
         if cancelled():
@@ -82,17 +84,23 @@ def walk_frames(generator: torch.nn.Module, latents: torch.Tensor, *, size: int 
         with torch.inference_mode():
             chunk = to_uint8(generator(latents[start : start + WALK_CHUNK]))
         for image in chunk:
-            frames.append(upscale(image, size=size, smooth=smooth) if size and size != image.shape[0] else image)
-        progress(len(frames), total)
-    return frames
+            yield upscale(image, size=size, smooth=smooth) if size and size != image.shape[0] else image
+        progress(min(start + WALK_CHUNK, total), total)
+
+
+def walk_frames(generator: torch.nn.Module, latents: torch.Tensor, **options) -> list[np.ndarray]:
+    """All frames of a walk in memory (GIF, WebP and APNG encoders need them together)."""
+    return list(iter_walk_frames(generator, latents, **options))
 
 
 def save_walk(path, generator: torch.nn.Module, latents: torch.Tensor, *, fps: float, loop: bool = True,
               size: int | None = None, smooth: bool = False,
               progress: Callable[[int, int], None] = lambda done, total: None,
               cancelled: Callable[[], bool] = lambda: False) -> Path:
-    """A walk as an MP4 (by the suffix) or a GIF."""
-    frames = walk_frames(generator, latents, size=size, smooth=smooth, progress=progress, cancelled=cancelled)
-    if Path(path).suffix.lower() == ".mp4":
+    """A walk in the format its file name asks for: .mp4 (streamed), .webp, .png (APNG) or .gif."""
+    kind = animation_format_of(path)
+    frames = iter_walk_frames(generator, latents, size=size, smooth=smooth, progress=progress, cancelled=cancelled)
+    if kind == "mp4":
         return save_mp4(path, frames, fps=fps)
-    return save_gif(path, frames, fps=fps, loop=loop)
+    writer = {"webp": save_webp, "apng": save_apng, "gif": save_gif}[kind]
+    return writer(path, list(frames), fps=fps, loop=loop)

@@ -188,6 +188,26 @@ def test_gif_of_a_three_keyframe_walk_has_the_requested_frames(qtbot, make_page,
     assert page.current_look().seed == 1
 
 
+@pytest.mark.parametrize("name,format_name", [("walk.webp", "WEBP"), ("walk.png", "PNG")])
+def test_a_walk_exports_as_webp_or_apng_from_the_page(qtbot, make_page, tmp_path, name, format_name):
+    page = make_page(tiny_generator())
+    page.add_keyframe()
+    child(page, QSpinBox, "seedSpin").setValue(4)
+    page.add_keyframe()
+    with qtbot.waitSignal(page.exportFinished, timeout=20000) as done:
+        page.export_animation(tmp_path / name, frames=6, fps=6, loop=True, size=32)
+    with Image.open(done.args[0]) as walk:
+        assert walk.format == format_name and walk.size == (32, 32)
+        durations = []
+        for index in range(walk.n_frames):
+            walk.seek(index)
+            walk.load()
+            durations.append(walk.info["duration"])
+    # Six frames of 167 ms. (The untrained test generator barely changes between frames, and
+    # lossy WebP shows a frame that looks like the one before as a longer one: same playback.)
+    assert sum(durations) == 6 * 167 and (len(durations) == 6 or format_name == "WEBP")
+
+
 def test_an_animation_too_big_to_write_is_refused_before_any_work(qtbot, make_page, tmp_path):
     # 2,000 frames at 4,096 px would be ~190 GB of frames in memory: written, it would take
     # the machine's memory, and the app with it (a training run included).
@@ -203,6 +223,11 @@ def test_an_animation_too_big_to_write_is_refused_before_any_work(qtbot, make_pa
     assert "GB of memory" in dialog.length_label.text() and "at most 21 frames" in dialog.length_label.text()
     dialog.frames_spin.setValue(21)  # within what fits: Export comes back
     assert export.isEnabled()
+    # MP4 streams its frames to disk: the long, large walk is offered there.
+    assert [dialog.format_combo.itemData(i) for i in range(dialog.format_combo.count())] == ["gif", "webp", "apng", "mp4"]
+    dialog.frames_spin.setValue(2000)
+    dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("mp4"))
+    assert export.isEnabled() and "MB of memory" in dialog.length_label.text()
 
     page = make_page(tiny_generator())
     page.add_keyframe()

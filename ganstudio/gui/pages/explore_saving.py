@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QSpinBox
 
@@ -197,10 +197,11 @@ class ExploreSaving:
         if dialog.exec() != QDialog.Accepted:
             return
         options = dialog.options()
-        suffix = ".mp4" if options["format"] == "mp4" else ".gif"
+        from ganstudio.export import ANIMATION_FORMATS
+
+        suffix, words = ANIMATION_FORMATS[options["format"]]
         suggested = self._suggest("walk", suffix)
-        flt = "MP4 video (*.mp4)" if suffix == ".mp4" else "GIF animation (*.gif)"
-        path, _ = QFileDialog.getSaveFileName(self, "Export animation", suggested, flt)
+        path, _ = QFileDialog.getSaveFileName(self, "Export animation", suggested, f"{words} (*{suffix})")
         if not path:
             return
         if not path.lower().endswith(suffix):
@@ -209,17 +210,18 @@ class ExploreSaving:
 
     def export_animation(self, path, frames: int = 48, fps: float = 12, loop: bool = True, size: int | None = None, *,
                          smooth: bool | None = None) -> int:
-        """Walk through the keyframes and write a GIF (or MP4, by the suffix) in the export
-        worker; exportFinished(path) or exportFailed(message) follows. Returns the export's number."""
+        """Walk through the keyframes and write a GIF, WebP, APNG (.png) or MP4 (by the suffix) in
+        the export worker; exportFinished(path) or exportFailed(message) follows. Returns the export's number."""
         import torch
 
         from ganstudio.explore.pieces import save_walk
-        from ganstudio.export import check_animation_memory
+        from ganstudio.export import ANIMATION_FORMATS, animation_format_of, check_animation_memory
 
         if self.model is None or len(self.model.keyframes) < 2:
             raise ValueError("add at least two keyframes first")
-        check_animation_memory(int(frames), int(size or self._resolution))  # before any work starts
         path = Path(path)
+        kind = animation_format_of(path)
+        check_animation_memory(int(frames), int(size or self._resolution), kind=kind)  # before any work starts
         smooth = self.smooth() if smooth is None else bool(smooth)
         looks = self.model.walk(int(frames), spherical=self.spherical(), loop=bool(loop))
         z = torch.stack([lk.latent(self.directions, self.model.z_dim) for lk in looks])
@@ -229,7 +231,7 @@ class ExploreSaving:
             return save_walk(path, generator, z, fps=fps, loop=loop, size=size, smooth=smooth,
                              progress=progress, cancelled=cancelled)
 
-        return self._export(job, "MP4 video" if path.suffix.lower() == ".mp4" else "GIF animation")
+        return self._export(job, ANIMATION_FORMATS[kind][1])
 
     # -- the size and look of what is saved
     def _fill_scale_combo(self, resolution: int) -> None:
@@ -264,15 +266,25 @@ class AnimationDialog(QDialog):
         form = QFormLayout(self)
         self.format_combo = QComboBox()
         self.format_combo.setObjectName("animationFormatCombo")
-        self.format_combo.addItem("GIF", "gif")
-        self.format_combo.addItem("MP4 video", "mp4")
+        from ganstudio.export import ANIMATION_FORMATS, MP4_INSTALL_HINT
+
+        tips = {
+            "gif": "Plays everywhere; 256 colours per frame, so soft gradients can band",
+            "webp": "Full colour and small; plays in every current browser",
+            "apng": "Full colour, lossless; plays in browsers, a still image elsewhere",
+            "mp4": "The smallest file; frames go straight to disk, so long walks need little memory",
+        }
+        for key, (suffix, words) in ANIMATION_FORMATS.items():
+            self.format_combo.addItem(f"{words} ({suffix})", key)
+            self.format_combo.setItemData(self.format_combo.count() - 1, tips[key], Qt.ToolTipRole)
         try:
             import imageio_ffmpeg  # noqa: F401
         except ImportError:
-            item = self.format_combo.model().item(1)
+            item = self.format_combo.model().item(self.format_combo.findData("mp4"))
             item.setEnabled(False)
-            item.setToolTip("MP4 needs the optional 'imageio-ffmpeg' package: pip install ganstudio[video]")
-            self.format_combo.setToolTip("MP4 is unavailable: install the optional 'imageio-ffmpeg' package (pip install ganstudio[video]).")
+            item.setToolTip(MP4_INSTALL_HINT)
+            self.format_combo.setToolTip(f"MP4 is unavailable. {MP4_INSTALL_HINT}.")
+        self.format_combo.currentIndexChanged.connect(lambda _i: self._sync())
         form.addRow("Format", self.format_combo)
         self.frames_spin = QSpinBox()
         self.frames_spin.setObjectName("animationFramesSpin")
@@ -313,14 +325,16 @@ class AnimationDialog(QDialog):
         from ganstudio.export import ExportError, animation_memory, check_animation_memory
 
         frames, side = self.frames_spin.value(), self.size_spin.value()
+        kind = self.format_combo.currentData() or "gif"
         seconds = f"{frames / self.fps_spin.value():.1f} seconds"
         try:
-            check_animation_memory(frames, side)
+            check_animation_memory(frames, side, kind=kind)
         except ExportError as exc:  # too big to write: say so, and offer no Export
             self.length_label.setText(f"{seconds}. {exc}")
             self.export_button.setEnabled(False)
             return
-        self.length_label.setText(f"{seconds}, about {animation_memory(frames, side) / 1024**2:,.0f} MB of memory while writing")
+        need = animation_memory(frames, side, kind=kind) / 1024**2
+        self.length_label.setText(f"{seconds}, about {need:,.0f} MB of memory while writing")
         self.export_button.setEnabled(True)
 
     def options(self) -> dict:
