@@ -198,14 +198,9 @@ def test_a_walk_exports_as_webp_or_apng_from_the_page(qtbot, make_page, tmp_path
         page.export_animation(tmp_path / name, frames=6, fps=6, loop=True, size=32)
     with Image.open(done.args[0]) as walk:
         assert walk.format == format_name and walk.size == (32, 32)
-        durations = []
-        for index in range(walk.n_frames):
-            walk.seek(index)
-            walk.load()
-            durations.append(walk.info["duration"])
-    # Six frames of 167 ms. (The untrained test generator barely changes between frames, and
-    # lossy WebP shows a frame that looks like the one before as a longer one: same playback.)
-    assert sum(durations) == 6 * 167 and (len(durations) == 6 or format_name == "WEBP")
+        # (Frame count and timing: tests/test_export_animation.py. The untrained test generator
+        # barely changes between frames, and lossy WebP folds frames that look alike.)
+        assert walk.n_frames == 6 or format_name == "WEBP"
 
 
 def test_an_animation_too_big_to_write_is_refused_before_any_work(qtbot, make_page, tmp_path):
