@@ -29,21 +29,23 @@ _BUDGET_S = 0.012  # thumbnail decoding per event-loop pass
 _CACHE = 400
 
 
-def _square(array: np.ndarray, cell: int) -> QPixmap:
-    """A cell x cell pixmap with the thumbnail centred on the dark ground (aspect kept;
-    small pictures enlarged crisply)."""
+def _square(array: np.ndarray, cell: int, ratio: float = 1.0) -> QPixmap:
+    """A cell x cell pixmap (logical pixels, drawn at the screen's density) with the thumbnail
+    centred on the dark ground (aspect kept; small pictures enlarged crisply)."""
     image = to_qimage(array)
     h, w = array.shape[:2]
-    scale = cell / max(h, w)
+    side = max(1, round(cell * ratio))
+    scale = side / max(h, w)
     tw, th = max(1, round(w * scale)), max(1, round(h * scale))
     if (tw, th) != (w, h):
         mode = Qt.FastTransformation if scale >= 2 else Qt.SmoothTransformation
         image = image.scaled(tw, th, Qt.IgnoreAspectRatio, mode)
-    canvas = QPixmap(cell, cell)
+    canvas = QPixmap(side, side)
     canvas.fill(QColor(30, 31, 34))
     painter = QPainter(canvas)
-    painter.drawImage((cell - tw) // 2, (cell - th) // 2, image)
+    painter.drawImage((side - tw) // 2, (side - th) // 2, image)
     painter.end()
+    canvas.setDevicePixelRatio(side / cell)
     return canvas
 
 
@@ -54,6 +56,7 @@ class GalleryModel(QAbstractListModel):
         super().__init__(parent)
         self._files: list[tuple[Path, float]] = []  # (path, mtime), newest first
         self._pixmaps: OrderedDict[Path, QPixmap] = OrderedDict()
+        self._ratio = 1.0  # device pixels per logical pixel of the view's screen
         self._tips: dict[Path, str] = {}
         self._queue: OrderedDict[Path, None] = OrderedDict()
         self._placeholder = QPixmap(CELL, CELL)
@@ -116,8 +119,8 @@ class GalleryModel(QAbstractListModel):
             row = rows.get(path)
             if row is None or path in self._pixmaps:
                 continue
-            array = load_thumbnail(path, CELL)
-            pm = _square(array, CELL) if array is not None else self._broken()
+            array = load_thumbnail(path, round(CELL * self._ratio))
+            pm = _square(array, CELL, self._ratio) if array is not None else self._broken()
             self._pixmaps[path] = pm
             self.thumbnails_made += 1
             if len(self._pixmaps) > _CACHE:
@@ -131,6 +134,15 @@ class GalleryModel(QAbstractListModel):
         pm = QPixmap(CELL, CELL)
         pm.fill(QColor(70, 40, 40))
         return pm
+
+    def set_pixel_ratio(self, ratio: float) -> None:
+        """The view moved to a screen of another density: decode the thumbnails again at it."""
+        if ratio == self._ratio:
+            return
+        self._ratio = float(ratio)
+        self._pixmaps.clear()
+        if self._files:
+            self.dataChanged.emit(self.index(0), self.index(len(self._files) - 1), [Qt.DecorationRole])
 
     def pending(self) -> int:
         return len(self._queue)

@@ -19,16 +19,35 @@ THUMB_SIZES = (64, 96, 128, 192)  # display cell sizes offered to the user, in p
 _CACHE_LIMIT = 600  # a few screens' worth at the smallest size
 
 
-def scaled_pixmap(image: np.ndarray, size: int) -> QPixmap:
-    """A size×size pixmap. Enlarged 2× or more it is scaled nearest-neighbour, so a 16 px
-    image shows its real pixels crisply instead of a blur; anything else smoothly."""
+def scaled_pixmap(image: np.ndarray, size: int, pixel_ratio: float = 1.0) -> QPixmap:
+    """A size×size pixmap (logical pixels), drawn at the screen's own pixel density: on a 200%
+    screen it holds 2·size real pixels, so it looks sharp rather than enlarged. Enlarged 2× or
+    more it is scaled nearest-neighbour, so a 16 px image shows its real pixels crisply instead
+    of a blur; anything else smoothly."""
     qimage = to_qimage(image)
     res = image.shape[0]
-    mode = (Qt.TransformationMode.FastTransformation if size >= 2 * res
+    physical = max(1, round(size * pixel_ratio))
+    mode = (Qt.TransformationMode.FastTransformation if physical >= 2 * res
             else Qt.TransformationMode.SmoothTransformation)
-    if size != res:
-        qimage = qimage.scaled(size, size, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
-    return QPixmap.fromImage(qimage)
+    if physical != res:
+        qimage = qimage.scaled(physical, physical, Qt.AspectRatioMode.IgnoreAspectRatio, mode)
+    pixmap = QPixmap.fromImage(qimage)
+    pixmap.setDevicePixelRatio(physical / size)
+    return pixmap
+
+
+def watch_pixel_ratio(widget: QWidget, changed) -> None:
+    """Call `changed(ratio)` now and whenever `widget` moves to a screen of another density."""
+    state = {"ratio": None}
+
+    def check(*_args) -> None:
+        ratio = float(widget.devicePixelRatioF())
+        if ratio != state["ratio"]:
+            state["ratio"] = ratio
+            changed(ratio)
+
+    check()
+    widget._pixel_ratio_check = check  # the view's showEvent and screen changes call it again
 
 
 class ThumbnailModel(QAbstractListModel):
@@ -38,6 +57,7 @@ class ThumbnailModel(QAbstractListModel):
         super().__init__(parent)
         self._images: np.ndarray | None = None
         self._cell = 96
+        self._ratio = 1.0  # the screen's device pixels per logical pixel
         self._cache: OrderedDict[int, QPixmap] = OrderedDict()
         self.pixmaps_made = 0  # for tests and curiosity: proves laziness
 
@@ -53,6 +73,16 @@ class ThumbnailModel(QAbstractListModel):
         if size == self._cell:
             return
         self._cell = int(size)
+        self._redraw()
+
+    def set_pixel_ratio(self, ratio: float) -> None:
+        """The view moved to a screen of another density (100%, 150%, 200%): draw again."""
+        if ratio == self._ratio:
+            return
+        self._ratio = float(ratio)
+        self._redraw()
+
+    def _redraw(self) -> None:
         self._cache.clear()
         if self.rowCount():
             self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1),
@@ -93,7 +123,7 @@ class ThumbnailModel(QAbstractListModel):
         if pm is not None:
             self._cache.move_to_end(row)
             return pm
-        pm = scaled_pixmap(self._images[row], self._cell)
+        pm = scaled_pixmap(self._images[row], self._cell, self._ratio)
         self.pixmaps_made += 1
         self._cache[row] = pm
         if len(self._cache) > _CACHE_LIMIT:
@@ -129,6 +159,21 @@ class ThumbnailView(QListView):
         self.setIconSize(QSize(self._cell, self._cell))
         self._fit_grid()
 
+    def setModel(self, model) -> None:
+        super().setModel(model)
+        if hasattr(model, "set_pixel_ratio"):
+            watch_pixel_ratio(self, model.set_pixel_ratio)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        check = getattr(self, "_pixel_ratio_check", None)
+        if check is not None:
+            check()
+            handle = self.window().windowHandle()
+            if handle is not None and not getattr(self, "_screen_watched", False):
+                handle.screenChanged.connect(check)
+                self._screen_watched = True
+
     def resizeEvent(self, event) -> None:
         self._fit_grid()
         super().resizeEvent(event)
@@ -162,15 +207,18 @@ class FlipPreview(QLabel):
             self.clear()
             return
         s, gap = self.SIDE, self.GAP
-        canvas = QPixmap(n * 2 * s + (n - 1) * gap + n * 2, s)
+        ratio = float(self.devicePixelRatioF())
+        width = n * 2 * s + (n - 1) * gap + n * 2
+        canvas = QPixmap(round(width * ratio), round(s * ratio))  # device pixels: sharp at 200%
+        canvas.setDevicePixelRatio(ratio)
         canvas.fill(QColor(0, 0, 0, 0))
         p = QPainter(canvas)
         x = 0
         for i in range(n):
             img = images[i]
-            p.drawPixmap(x, 0, scaled_pixmap(img, s))
+            p.drawPixmap(x, 0, scaled_pixmap(img, s, ratio))
             # The mirror is made the same way training does it: reverse the columns.
-            p.drawPixmap(x + s + 2, 0, scaled_pixmap(img[:, ::-1], s))
+            p.drawPixmap(x + s + 2, 0, scaled_pixmap(img[:, ::-1], s, ratio))
             x += 2 * s + 2 + gap
         p.end()
         self.setPixmap(canvas)
