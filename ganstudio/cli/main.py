@@ -136,13 +136,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     slim.add_argument("--checkpoint", choices=("best", "latest"), default="best", help="which checkpoint of a run folder")
 
+    desktop = sub.add_parser(
+        "install-desktop", help="add GAN Studio to this Linux desktop's applications menu and \"Open with\"",
+    )
+    desktop.add_argument("--remove", action="store_true", help="take it out of the menu again")
+
     info = sub.add_parser("info", help="show what is in a run folder or checkpoint")
     info.add_argument("target", metavar="RUN_DIR|CHECKPOINT")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
-COMMANDS = ("train", "generate", "export-model", "info")
+COMMANDS = ("train", "generate", "export-model", "info", "install-desktop")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -162,12 +167,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ganstudio.training.trainer import TrainingError
     from ganstudio.runs.folder import RunFolderError
 
+    from ganstudio.cli.desktop import run_install_desktop
     from ganstudio.cli.export_model import run_export_model
     from ganstudio.cli.generate import run_generate
     from ganstudio.cli.info import run_info
     from ganstudio.cli.train import run_train
 
-    handlers = {"train": run_train, "generate": run_generate, "info": run_info, "export-model": run_export_model}
+    handlers = {"train": run_train, "generate": run_generate, "info": run_info, "export-model": run_export_model,
+                "install-desktop": run_install_desktop}
     try:
         return handlers[args.command](args)
     except FileProblem as exc:

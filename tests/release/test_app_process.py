@@ -112,3 +112,35 @@ def test_this_machines_qt_libraries_are_all_found_by_the_check():
         finally:
             del os.environ["DISPLAY"]
         assert all(name in message for name in missing)
+
+
+def test_install_desktop_puts_a_valid_entry_and_icon_in_the_users_menu(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("desktop entries are a Linux convention")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    assert main(["install-desktop"]) == 0
+    entry = tmp_path / "share" / "applications" / "ganstudio.desktop"
+    text = entry.read_text()
+    fields = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+    assert fields["Name"] == "GAN Studio" and fields["Icon"] == "ganstudio" and fields["Type"] == "Application"
+    # A venv's bin is not on the desktop's PATH: Exec names this interpreter itself.
+    assert fields["Exec"].split()[0].strip("'") == sys.executable and fields["Exec"].endswith("-m ganstudio %f")
+    assert "image/png" in fields["MimeType"]
+    icon = tmp_path / "share" / "icons" / "hicolor" / "256x256" / "apps" / "ganstudio.png"
+    from PIL import Image
+
+    with Image.open(icon) as image:
+        assert image.size == (256, 256)
+    validate = shutil.which("desktop-file-validate")
+    if validate:  # Debian's desktop-file-utils, where installed
+        checked = subprocess.run([validate, str(entry)], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+    # The Exec line really starts the app (here: asks it for its version).
+    exec_args = [a.strip("'") for a in fields["Exec"].replace("%f", "").split()]
+    done = subprocess.run(exec_args + ["--version"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0 and "GAN Studio" in done.stdout
+    assert main(["install-desktop", "--remove"]) == 0
+    assert not entry.exists() and not icon.exists()
