@@ -71,9 +71,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     targets = [a for a in args[1:] if a and not a.startswith("-")]
     if targets:
         window.open_path(targets[0])
-    if os.environ.get("GANSTUDIO_REPORT_STARTUP"):
+    if os.environ.get("GANSTUDIO_REPORT_STARTUP") or os.environ.get("GANSTUDIO_SMOKE_TEST"):
         _report_startup(window)
+    if os.environ.get("GANSTUDIO_SMOKE_TEST"):
+        _quit_when_ready(app, window)
     return app.exec()
+
+
+def _quit_when_ready(app: QApplication, window, limit_s: float = 600.0) -> None:
+    """CI's check of the README's first command: the app opens, a demo set is chosen and read,
+    and the bundled model is in the explorer; then it quits (exit 0), or says what was missing
+    (exit 1) after `limit_s`."""
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    started = time.monotonic()
+    timer = QTimer(window)
+
+    def check() -> None:
+        images = window.data_state.images
+        shown = window.explore_page.current_image()
+        if images is not None and shown is not None:
+            timer.stop()
+            print(f"ganstudio-smoke: ok: data {window.data_state.choice.source} ({images.count} images), "
+                  f"explorer shows {window.explore_page.state.source.run} ({shown.shape[1]} px)", flush=True)
+            window.close()
+        elif time.monotonic() - started > limit_s:
+            timer.stop()
+            print(f"ganstudio-smoke: failed: data {'read' if images is not None else 'not read'}, "
+                  f"explorer {'shows a model' if shown is not None else 'empty'}", flush=True)
+            window.close()
+            app.exit(1)
+
+    timer.timeout.connect(check)
+    timer.start(100)
 
 
 def _report_startup(window) -> None:

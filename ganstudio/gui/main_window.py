@@ -66,6 +66,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self._alert_text = ""  # the last warning or error shown in the status bar
         self._shut_down = False  # shutdown() ran: late results start nothing new
         self._opening_piece: str | None = None  # the piece being reopened while its model is looked for
+        self._preloading_bundled = False  # the bundled model is on its way to the explorer at start
         self._generator_run: Path | None = None  # the run whose direction names the explorer shows
 
         # Controllers: the only code that starts threads.
@@ -169,6 +170,17 @@ class MainWindow(WindowChrome, QMainWindow):
         self.device_label.setText(description)
         self.training.device_name = description
         self.train_page.set_device_type(device_type)
+        # torch is up: have the bundled model waiting in the explorer, so a new artist finds
+        # something there at once (it never replaces a model or run that arrived first).
+        if self._explorer_is_free():
+            path = bundled_model_path()
+            if path is not None:
+                self._preloading_bundled = True
+                self.load_generator(path)
+
+    def _explorer_is_free(self) -> bool:
+        return (self.explore_page.current_image() is None and not self.loading.loading_a_model()
+                and not self.training.busy and self.training.run_dir is None)
 
     # ------------------------------------------------------------------ training
     def start_training(self, config: RunConfig) -> None:
@@ -332,6 +344,10 @@ class MainWindow(WindowChrome, QMainWindow):
     def _on_generator_loaded(self, loaded) -> None:
         bundled = bundled_model_path()
         is_bundled = bundled is not None and loaded.path.resolve() == bundled.resolve()
+        preloaded, self._preloading_bundled = self._preloading_bundled, False
+        if preloaded and is_bundled and not (self.explore_page.current_image() is None and not self.training.busy
+                                             and self.training.run_dir is None):
+            return  # something the artist chose got there first
         run = RunFolder.of_checkpoint(loaded.path)
         run_dir = run.root if run is not None else None
         if self.training.busy and run_dir == self.training.run_dir:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import time
 
 import numpy as np
@@ -172,7 +174,11 @@ def test_worker_turns_an_unexpected_exception_into_a_message(qtbot, monkeypatch)
     with qtbot.waitSignal(worker.failed, timeout=5000) as blocker:
         worker.start()
     assert worker.wait(5000)
-    assert blocker.args[0] == "Could not read demo:shapes:4: disk on fire"
+    # One line for the user, and where the whole traceback was kept (a crash report).
+    first, _, rest = blocker.args[0].partition(". Details are in ")
+    assert first == "Could not read demo:shapes:4: disk on fire"
+    report = Path(rest.rstrip("."))
+    assert report.is_file() and "second line" in report.read_text()
 
 
 def test_worker_finishes_with_an_image_set(qtbot):
