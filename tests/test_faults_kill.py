@@ -166,7 +166,7 @@ def test_run_survives_twenty_sigkills_and_then_finishes(tmp_path):
         if result is not None:
             # Ended by itself: only a resume with nothing to resume may do that.
             assert i > 0, result.stderr
-            assert result.returncode == 2, result.stderr
+            assert result.returncode == 3, result.stderr  # nothing to resume: a folder that cannot be used
             lines = result.stderr.strip().splitlines()
             assert len(lines) == 1 and "Nothing to resume" in lines[0], result.stderr
             assert "Traceback" not in result.stderr
@@ -185,7 +185,7 @@ def test_run_survives_twenty_sigkills_and_then_finishes(tmp_path):
     # The final resume trains on to a step limit and finishes normally.
     target = state["checkpoint_step"] + 6
     final = subprocess.run(
-        [sys.executable, "-m", "ganstudio", "train", "--out", str(run), "--resume", "--steps", str(target), "--quiet"],
+        [sys.executable, "-m", "ganstudio", "train", "--out", str(run), "--resume", "--steps", str(target)],
         env=_env(), capture_output=True, text=True, timeout=300, check=False,
     )
     assert final.returncode == 0, final.stderr
@@ -222,4 +222,4 @@ def test_a_run_killed_before_its_first_checkpoint_can_be_started_again(tiny_imag
     assert main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(other), "--quiet"]) == 0
     assert load_checkpoint(other / "checkpoints" / "latest.pt")["step"] == 2
     # Once a checkpoint exists, a plain start is refused again: that would lose work.
-    assert main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(other), "--quiet"]) == 2
+    assert main(["train", "--config", str(tmp_path / "tiny.json"), "--out", str(other), "--quiet"]) == 3

@@ -53,16 +53,17 @@ def test_a_piece_whose_recipe_names_a_pipe_is_refused_not_waited_on(run, tmp_pat
     recipe = read_recipe(piece)
     fifo = tmp_path / "not-a-model.pt"
     os.mkfifo(fifo)
-    recipe["checkpoint"] = str(fifo)
+    recipe["checkpoint"] = str(fifo)  # an old-style absolute path, the only lead: no run of that name exists
+    recipe["run"] = "no-such-run"
     from PIL import Image
     import numpy as np
 
     shared = tmp_path / "shared.png"
     save_png(shared, np.asarray(Image.open(piece).convert("RGB")), recipe=recipe)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "GANSTUDIO_RUNS_DIR": str(tmp_path / "no-runs")}
     result = subprocess.run([sys.executable, "-m", "ganstudio", "generate", str(shared), "--out", str(tmp_path / "again")],
                             capture_output=True, text=True, timeout=120, env=env)  # a hang fails here
-    assert result.returncode == 3 and "not a regular file" in result.stderr
+    assert result.returncode == 3 and "Could not find run 'no-such-run'" in result.stderr, result.stderr
     assert main(["generate", str(fifo), "--out", str(tmp_path / "x")]) == 3
 
 

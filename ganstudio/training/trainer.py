@@ -346,10 +346,13 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
         self.opt_g.zero_grad(set_to_none=True)
         self.opt_d.zero_grad(set_to_none=True)
         self.D.requires_grad_(True)
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        message = f"Compiling the networks failed ({type(exc).__name__}: {first_line}); carried on without it."
+        # torch wraps the compiler's error: "backend='inductor' raised:" on the first line, the
+        # reason on the next ones. Say the reason; keep the whole text in the log.
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+        reason = lines[0] if not lines[0].endswith(":") or len(lines) == 1 else f"{lines[0]} {lines[1]}"
+        message = f"Compiling the networks failed ({type(exc).__name__}: {reason[:300]}); carried on without it."
         self._pending_events.append(Event(EventKind.COMPILE_OFF, message))
-        log.warning(message)
+        log.warning("%s\n%s", message, str(exc)[:4000])
 
     def _limit_reached(self, elapsed: float) -> bool:
         t = self.config.train
