@@ -110,8 +110,9 @@ def test_the_installed_wheel_opens_the_bundled_model_outside_the_checkout(wheel,
 
 
 def _pip_has_python_option() -> bool:
-    """pip 22.3 and newer can install into another environment with --python."""
-    import pip
-
-    major, minor = (int(x) for x in pip.__version__.split(".")[:2])
+    """pip 22.3 and newer can install into another environment with --python. Asked in a
+    subprocess: importing pip here would import the standard library's distutils into the test
+    process, and torch.compile (later in the suite) then trips over setuptools' distutils shim."""
+    done = subprocess.run([sys.executable, "-m", "pip", "--version"], capture_output=True, text=True, check=True)
+    major, minor = (int(x) for x in done.stdout.split()[1].split(".")[:2])
     return (major, minor) >= (22, 3)
