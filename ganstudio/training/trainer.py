@@ -40,6 +40,7 @@ from ganstudio.training.ema import make_ema_copy
 from ganstudio.training.housekeeping import MAX_ROLLBACKS, Clock, HousekeepingMixin
 from ganstudio.training.metrics import SlicedWasserstein
 from ganstudio.training.quality import QualityTracker
+from ganstudio.training.memory import SHARE_OF_FREE, available_memory, batch_that_fits, bytes_per_image, gigabytes
 from ganstudio.training.report import STAT_NAMES, Event, EventKind, RunState, TickReport, TrainingError
 from ganstudio.training.snapshot import SnapshotMixin
 from ganstudio.training.step import StepMixin
@@ -168,6 +169,8 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
                                       budget=sched.metric_budget, max_spacing=sched.metric_seconds)
         self._stats: list[torch.Tensor] = []  # one (4,) device tensor per step, read back per tick
         self._pending_events: list[Event] = []  # happenings between ticks, reported at the next one
+        if self.device.type == "cpu" and not self.dist.enabled:
+            self._fit_batch_to_memory()
         self._tick_first_step = 1
         self._good_state: dict[str, Any] | None = None
         self._stop = threading.Event()
@@ -301,6 +304,30 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
     def batch(self) -> int:
         """Images per step over all processes (less than configured after running out of memory)."""
         return self.local_batch * self.dist.world_size
+
+    def _fit_batch_to_memory(self, free: int | None = None) -> None:
+        """On the CPU, size the batch to the memory there is, before the first step (memory.py):
+        a smaller batch with a plain message, or a plain refusal where even the smallest won't fit."""
+        c = self.config
+        per_image = bytes_per_image(self.G, self.D, z_dim=c.model.z_dim, resolution=c.data.resolution,
+                                    channels=c.channels, element_bytes=4 if self.precision.autocast_dtype is None else 2)
+        free = available_memory() if free is None else free
+        fitting = batch_that_fits(self.local_batch, per_image, free)
+        if free is not None and fitting * per_image > free * SHARE_OF_FREE:
+            raise TrainingError(
+                f"Training at {c.data.resolution} px with this network needs about {gigabytes(fitting * per_image)} "
+                f"of memory even at {fitting} images per step, and this computer has {gigabytes(free)} free. "
+                "Choose a smaller image size or a narrower network, or close other programs."
+            )
+        if fitting < self.local_batch:
+            message = (
+                f"{self.local_batch} images per step at {c.data.resolution} px would need about "
+                f"{gigabytes(self.local_batch * per_image)} of memory, and this computer has {gigabytes(free)} free: "
+                f"training with {fitting} images per step instead."
+            )
+            self.local_batch = fitting
+            self._pending_events.append(Event(EventKind.BATCH_HALVED, message))
+            log.warning(message)
 
     def _halve_batch_after_oom(self) -> bool:
         """The device ran out of memory mid-step: free what the step held, halve the batch.
