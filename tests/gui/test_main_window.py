@@ -584,7 +584,10 @@ def test_start_in_the_moment_a_revert_stops_the_run_leaves_the_revert_to_that_ru
     qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
     first = window.training.run_dir
     ended = []
-    window.training_controller.thread.finished.connect(lambda: ended.append(True))  # runs after the window's own handler
+    # The controller's `ended`, not the thread's `finished`: the controller deletes the thread
+    # object in its own `finished` handler, and under load the test's queued slot could be
+    # posted after that deletion and dropped (the window had closed; the test waited 60 s).
+    window.training_controller.ended.connect(lambda _then: ended.append(True))  # runs after the window's own handler
     pressed = _start_when_stopped(window)
     window.revert_to_best()
     qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
@@ -609,7 +612,10 @@ def test_start_in_the_moment_a_close_stops_the_run_still_closes_the_window(windo
     qtbot.mouseClick(window.findChild(object, "startButton"), Qt.LeftButton)
     qtbot.waitUntil(lambda: _step(window) > 0, timeout=60_000)
     ended = []
-    window.training_controller.thread.finished.connect(lambda: ended.append(True))  # runs after the window's own handler
+    # The controller's `ended`, not the thread's `finished`: the controller deletes the thread
+    # object in its own `finished` handler, and under load the test's queued slot could be
+    # posted after that deletion and dropped (the window had closed; the test waited 60 s).
+    window.training_controller.ended.connect(lambda _then: ended.append(True))  # runs after the window's own handler
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
     pressed = _start_when_stopped(window)
     window.close()
