@@ -160,6 +160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ganstudio.cli.app_launcher import open_app
 
         return open_app()
+    import logging
+
+    # What the trainer logs as a warning also reaches the terminal as an event line (train.py);
+    # without this, Python's last-resort handler would print each one a second time.
+    logging.getLogger("ganstudio").addHandler(logging.NullHandler())
     from ganstudio.checkpoint import CheckpointError
     from ganstudio.config import ConfigError
     from ganstudio.data import DataCancelled, DataError

@@ -151,7 +151,7 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
         if ctx.is_main and not args.quiet:
             c = trainer.config
             say(
-                f"Preset {c.preset}: {c.model.arch} at {c.data.resolution}px, loss {c.loss.kind}, batch {c.train.batch}, "
+                f"Preset {c.preset}: {c.model.arch} at {c.data.resolution}px, loss {c.loss.kind}, batch {trainer.batch}, "
                 f"{trainer.precision.describe()}" + (f", augmentation {c.augment.policy}" if c.augment.policy else "")
             )
             if resume:
