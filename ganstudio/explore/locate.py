@@ -15,6 +15,7 @@ from typing import Callable
 
 from ganstudio.bundled import bundled_model_path
 from ganstudio.checkpoint import CheckpointError, LoadedGenerator, load_generator
+from ganstudio.explore.recipe import portable_checkpoint
 from ganstudio.runs.folder import RunFolder, default_runs_dir
 
 BUNDLED_RUN = "bundled"
@@ -74,15 +75,13 @@ def find_model_for(fingerprint: str, run: str | None, checkpoint: str | None, *,
 
 def _split(checkpoint: str | None) -> tuple[bool, str | None]:
     """(is it inside a run's checkpoints folder, its file name) for old and new recipes alike."""
-    if not checkpoint:
+    portable = portable_checkpoint(checkpoint)  # what a new recipe records, from either kind
+    if not portable:
         return False, None
-    parts = (PureWindowsPath if "\\" in checkpoint else PurePosixPath)(checkpoint).parts
-    if not parts:
-        return False, None
-    name = parts[-1]
+    name = portable.rsplit("/", 1)[-1]
     if name in ("", ".", "..") or not name.endswith(".pt"):
         return False, None
-    return len(parts) >= 2 and parts[-2] == "checkpoints", name
+    return portable.startswith("checkpoints/"), name
 
 
 def _is_absolute(text: str) -> bool:

@@ -172,15 +172,16 @@ class MainWindow(WindowChrome, QMainWindow):
         self.train_page.set_device_type(device_type)
         # torch is up: have the bundled model waiting in the explorer, so a new artist finds
         # something there at once (it never replaces a model or run that arrived first).
-        if self._explorer_is_free():
+        if self._explorer_is_free() and not self.loading.loading_a_model():
             path = bundled_model_path()
             if path is not None:
                 self._preloading_bundled = True
                 self.load_generator(path)
 
     def _explorer_is_free(self) -> bool:
-        return (self.explore_page.current_image() is None and not self.loading.loading_a_model()
-                and not self.training.busy and self.training.run_dir is None)
+        """Nothing on show, on its way or training: room for the bundled model."""
+        return (self.explore_page.current_image() is None and not self.training.busy
+                and self.training.run_dir is None)
 
     # ------------------------------------------------------------------ training
     def start_training(self, config: RunConfig) -> None:
@@ -345,8 +346,7 @@ class MainWindow(WindowChrome, QMainWindow):
         bundled = bundled_model_path()
         is_bundled = bundled is not None and loaded.path.resolve() == bundled.resolve()
         preloaded, self._preloading_bundled = self._preloading_bundled, False
-        if preloaded and is_bundled and not (self.explore_page.current_image() is None and not self.training.busy
-                                             and self.training.run_dir is None):
+        if preloaded and is_bundled and not self._explorer_is_free():
             return  # something the artist chose got there first
         run = RunFolder.of_checkpoint(loaded.path)
         run_dir = run.root if run is not None else None
