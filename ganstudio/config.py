@@ -47,6 +47,10 @@ class DataConfig:
     # Why an automatic choice came out as it did, in words (empty when the artist chose).
     color_why: str = ""
     mirror_why: str = ""
+    # Images the artist left out (the data clinic's duplicates, odd ones out), by their names in
+    # the source: relative file names, "frame-000123" for a video. Their files are untouched.
+    exclude: list[str] = field(default_factory=list)
+    frame_rate: float = 0.0  # a video's frames sampled per second (0: automatic, data/video.py)
 
     @property
     def flip(self) -> bool:
@@ -59,7 +63,8 @@ class DataConfig:
 
     def scan_key(self) -> tuple:
         """The settings that change the decoded pixels (mirroring is applied while training)."""
-        return (self.source, self.resolution, self.fit, self.color, self.background)
+        return (self.source, self.resolution, self.fit, self.color, self.background, tuple(self.exclude),
+                self.frame_rate)
 
 
 @dataclass
@@ -219,6 +224,9 @@ class RunConfig:
         _choice("color", d.color, COLORS)
         _choice("mirroring", d.mirror, MIRRORS)
         parse_color(d.background)
+        if not isinstance(d.exclude, list) or not all(isinstance(v, str) for v in d.exclude):
+            raise ConfigError("The images to leave out must be a list of names.")
+        _number_range("frame rate", d.frame_rate, 0.0, 240.0)
         _choice("architecture", m.arch, ARCHITECTURES)
         _int_range("latent size (z_dim)", m.z_dim, 1, 4096)
         _int_range("width", m.width, 4, 1024)
@@ -310,6 +318,10 @@ def _coerce(label: str, value: Any, default: Any) -> Any:
         if not isinstance(value, str):
             raise ConfigError(f"Setting '{label}' must be text (got {value!r}).")
         return value
+    if isinstance(default, list):
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"Setting '{label}' must be a list of names (got {value!r}).")
+        return list(value)
     return value
 
 

@@ -10,6 +10,19 @@ from ganstudio.cli.common import FileProblem
 from ganstudio.wording import format_duration
 
 
+def copy_summary(copies: list[tuple[int, float]]) -> dict:
+    """The copy check's figures over a run (data/copies.py), for `info` and its JSON."""
+    from ganstudio.data.copies import COPY_QUANTILE, COPY_WARNING
+
+    step, latest = copies[-1]
+    return {
+        "metric": f"share of samples nearer to a training image than {1 - COPY_QUANTILE:.0%} of training images "
+                  "are to each other (about 0.1 or less: new pictures; near 1: copies)",
+        "latest": latest, "step": step, "highest": max(value for _, value in copies),
+        "copying": latest >= COPY_WARNING,
+    }
+
+
 def run_info(args: argparse.Namespace) -> int:
     from ganstudio.checkpoint import CheckpointError, load_checkpoint, resolve_checkpoint_path
     from ganstudio.config import RunConfig
@@ -33,6 +46,9 @@ def run_info(args: argparse.Namespace) -> int:
             summary["images_seen"] = latest_value(stats, "images")
             summary["training_seconds"] = latest_value(stats, "time")
         quality = [(r["step"], r["swd"]) for r in stats if r.get("swd") is not None]
+        copies = [(r["step"], r["copies"]) for r in stats if r.get("copies") is not None]
+        if copies:
+            summary["copies"] = copy_summary(copies)
         try:
             ckpt = load_checkpoint(resolve_checkpoint_path(target))
             summary["checkpoint_step"] = ckpt["step"]
@@ -97,6 +113,10 @@ def run_info(args: argparse.Namespace) -> int:
         q = summary["quality"]
         where = f" at step {q['best_step']}, latest {q['latest']:.2f}" if "best_step" in q else " so far in its run"
         lines.append(f"  {'Quality (SWD):':<24}best {q['best']:.2f}{where}")
+    if "copies" in summary:
+        c = summary["copies"]
+        lines.append(f"  {'Copy check:':<24}{c['latest']:.0%} of samples nearly copy a training image "
+                     f"(step {c['step']:,}; highest {c['highest']:.0%}){'  - the model is copying its data' if c['copying'] else ''}")
     if "pictures_from" in summary:
         chosen = summary["pictures_from"]
         lines.append(

@@ -86,6 +86,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--fit", choices=("crop", "pad"), help="make images square by centre-cropping or padding")
     train.add_argument(
+        "--exclude", metavar="FILE",
+        help="leave out the images named in FILE, one per line (as `check-data --write-exclusions` writes it)",
+    )
+    train.add_argument(
+        "--frame-rate", type=positive_float, metavar="FPS",
+        help="with a video as --data: frames to take per second (default: about 1,000 frames in all)",
+    )
+    train.add_argument(
         "--loss", choices=("ns", "hinge", "lsgan", "wgan-gp", "rpgan"),
         help="the objective instead of the preset's (rpgan: R3GAN's relativistic pairing with R1 and R2 penalties)",
     )
@@ -141,13 +149,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     desktop.add_argument("--remove", action="store_true", help="take it out of the menu again")
 
+    check = sub.add_parser(
+        "check-data", help="look for duplicates, near-duplicates, small, stretched and odd images in a data set",
+    )
+    check.add_argument("source", metavar="FOLDER|ZIP|VIDEO", help="what you would train on")
+    check.add_argument("--resolution", type=resolution, default=32, help="the training size to judge by (default 32)")
+    check.add_argument("--fit", choices=("crop", "pad"), default="crop", help="how images would be made square")
+    check.add_argument("--frame-rate", type=positive_float, metavar="FPS", help="for a video: frames per second to take")
+    check.add_argument("--json", action="store_true", help="everything found, as JSON")
+    check.add_argument(
+        "--write-exclusions", metavar="FILE",
+        help="write every duplicate but one of each group to FILE, for train --exclude",
+    )
+
     info = sub.add_parser("info", help="show what is in a run folder or checkpoint")
     info.add_argument("target", metavar="RUN_DIR|CHECKPOINT")
     info.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
 
-COMMANDS = ("train", "generate", "export-model", "info", "install-desktop")
+COMMANDS = ("train", "generate", "export-model", "info", "install-desktop", "check-data")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -172,6 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ganstudio.training.trainer import TrainingError
     from ganstudio.runs.folder import RunFolderError
 
+    from ganstudio.cli.check_data import run_check_data
     from ganstudio.cli.desktop import run_install_desktop
     from ganstudio.cli.export_model import run_export_model
     from ganstudio.cli.generate import run_generate
@@ -179,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ganstudio.cli.train import run_train
 
     handlers = {"train": run_train, "generate": run_generate, "info": run_info, "export-model": run_export_model,
-                "install-desktop": run_install_desktop}
+                "install-desktop": run_install_desktop, "check-data": run_check_data}
     try:
         return handlers[args.command](args)
     except FileProblem as exc:

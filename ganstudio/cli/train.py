@@ -98,6 +98,16 @@ def _train(args: argparse.Namespace, out: Path, ctx) -> int:
         config.data.mirror_why = ""
     if args.fit:
         config.data.fit = args.fit
+    if getattr(args, "exclude", None):
+        from ganstudio.data import DataError
+        from ganstudio.data.clinic import load_exclusions
+
+        try:
+            config.data.exclude = sorted(set(config.data.exclude) | set(load_exclusions(args.exclude)))
+        except DataError as exc:
+            raise FileProblem(str(exc)) from None
+    if getattr(args, "frame_rate", None):
+        config.data.frame_rate = args.frame_rate
 
     device = init_distributed(ctx, config.train.device) if ctx.enabled else pick_device(config.train.device)
     clean_exit = False
@@ -177,7 +187,8 @@ def _load_data(config, ctx, *, quiet: bool, load_images):
     from ganstudio.config import parse_color
 
     def load():
-        return load_images(d.source, resolution=d.resolution, fit=d.fit, color=d.color, background=parse_color(d.background))
+        return load_images(d.source, resolution=d.resolution, fit=d.fit, color=d.color, background=parse_color(d.background),
+                           exclude=d.exclude, frame_rate=d.frame_rate)
 
     if ctx.enabled:
         images = load() if ctx.is_main else None

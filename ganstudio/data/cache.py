@@ -38,6 +38,7 @@ ENV_VAR = "GANSTUDIO_CACHE_DIR"
 class CachedSet:
     images: np.ndarray
     skipped: list[SkippedFile]
+    names: list[str] | None = None  # kept for sources whose names cannot be listed again (video frames)
 
 
 def resolve_cache_dir(cache_dir) -> str | None:
@@ -59,6 +60,14 @@ def file_source_key(source: FileSource, opts: DecodeOptions) -> str:
         # surrogateescape: Linux file names need not be valid UTF-8.
         h.update(f"{entry.name}\0{entry.size}\0{entry.stamp}\n".encode("utf-8", "surrogateescape"))
     return h.hexdigest()
+
+
+def video_key(source, opts: DecodeOptions, rate: float) -> str:
+    """A video sampled at `rate` (0: automatic) for `opts`: the file's size and time stand for its content."""
+    from ganstudio.data import video
+
+    return _hasher("video", os.path.realpath(source.path), source.size, source.stamp, rate, video.TARGET_FRAMES,
+                   video.SAME_FRAME, opts.resolution, opts.fit, opts.color, list(opts.background)).hexdigest()
 
 
 def demo_key(name: str, count: int, resolution: int, seed: int, color: str, generator_version: int) -> str:
@@ -90,15 +99,20 @@ def load(cache_dir: str | None, key: str) -> CachedSet | None:
                 and list(images.shape) == list(meta["shape"])):
             raise ValueError("cache entry has the wrong shape")
         skipped = [SkippedFile(str(p), str(r)) for p, r in meta["skipped"]]
+        names = meta.get("names")
+        if names is not None and (not isinstance(names, list) or len(names) != images.shape[0]
+                                  or not all(isinstance(n, str) for n in names)):
+            raise ValueError("cache entry has the wrong names")
     except Exception as exc:  # corrupt, truncated, from a future version...
         log.warning("Ignoring damaged dataset cache entry %s (%s); it will be rebuilt.", key[:12], exc)
         _remove(npy_path, meta_path)
         return None
     _touch(npy_path)
-    return CachedSet(np.ascontiguousarray(images), skipped)
+    return CachedSet(np.ascontiguousarray(images), skipped, names)
 
 
-def store(cache_dir: str | None, key: str, images: np.ndarray, skipped: list[SkippedFile], source: str) -> None:
+def store(cache_dir: str | None, key: str, images: np.ndarray, skipped: list[SkippedFile], source: str,
+          names: list[str] | None = None) -> None:
     if not cache_dir:
         return
     npy_path, meta_path = _paths(cache_dir, key)
@@ -109,6 +123,8 @@ def store(cache_dir: str | None, key: str, images: np.ndarray, skipped: list[Ski
         "shape": list(images.shape),
         "skipped": [[s.path, s.reason] for s in skipped],
     }
+    if names is not None:
+        meta["names"] = list(names)
     try:
         os.makedirs(cache_dir, exist_ok=True)
         # The .json goes last: an entry without it is never read (see load).

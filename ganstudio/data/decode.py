@@ -128,6 +128,33 @@ def decode_with_options(data, opts: DecodeOptions) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def fit_array(rgb: np.ndarray, opts: DecodeOptions) -> np.ndarray:
+    """An (H, W, 3) uint8 picture (a video frame) fitted to the training square like a file."""
+    im = Image.fromarray(np.ascontiguousarray(rgb[..., :3]), "RGB")
+    im = _fit_square(_to_working_mode(im, opts.color), opts)
+    arr = np.asarray(im, dtype=np.uint8)
+    return np.ascontiguousarray(arr[:, :, None] if arr.ndim == 2 else arr)
+
+
+def open_image(data) -> Image.Image:
+    """Open a file or bytes lazily (header only), with the same guards as decoding."""
+    return _open(data)
+
+
+def read_size(data) -> tuple[int, int]:
+    """A file's own (width, height) as it shows upright, from its header (no pixels decoded)."""
+    im = _open(data)
+    with im:
+        width, height = im.size
+        try:
+            # EXIF orientations 5-8 turn the picture a quarter: width and height swap.
+            if im.getexif().get(0x0112) in (5, 6, 7, 8):
+                width, height = height, width
+        except Exception:
+            pass  # a broken EXIF block: the stored size is the best answer
+    return width, height
+
+
 def _open(data) -> Image.Image:
     """Open lazily (header only) with the bomb guard; map failures to reasons."""
     if isinstance(data, (bytes, bytearray, memoryview)):

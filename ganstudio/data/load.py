@@ -12,7 +12,7 @@ import os
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from ganstudio.data import cache, demo, scan
 from ganstudio.data.decode import DecodeOptions, decode_with_options
 from ganstudio.data.errors import DataCancelled, DataError, FileUnavailable, SkippedFile
 from ganstudio.data.traits import SetTraits, analyse
+from ganstudio.data.video import VideoSource, read_video
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ class ImageSet:
     source: str
     from_cache: bool
     traits: SetTraits | None = None  # gray or not, handed or not (data/traits.py)
+    # Each image's name, as DataConfig.exclude lists it: the relative file name for a folder
+    # or zip, "NAME-00012" for a demo set, "frame-00012" for a video.
+    names: list[str] = field(default_factory=list, repr=False)
 
     @property
     def count(self) -> int:
@@ -55,8 +59,13 @@ def load_images(spec: str, *, resolution: int, fit: str = "crop", color: str = "
                 background: tuple[int, int, int] = (255, 255, 255),
                 cache_dir: str | os.PathLike | None = None,
                 progress: ProgressFn | None = None,
-                cancel: CancelFn | None = None) -> ImageSet:
+                cancel: CancelFn | None = None,
+                exclude: Iterable[str] = (), frame_rate: float = 0.0) -> ImageSet:
     """Load a folder, a .zip or a demo set as square uint8 images.
+
+    `exclude` names images to leave out (ImageSet.names, e.g. duplicates the data clinic
+    found); the artist's files are never touched. `frame_rate` is how many frames a second
+    of a video to sample (0: automatic, see video.py).
 
     Raises DataError (one plain line) if nothing usable is there, and
     DataCancelled if cancel() returned True. progress(done, total) and cancel()
@@ -66,11 +75,30 @@ def load_images(spec: str, *, resolution: int, fit: str = "crop", color: str = "
     opts = DecodeOptions.create(resolution, fit, "rgb" if color == "auto" else color, background)
     cache_path = cache.resolve_cache_dir(cache_dir)
     source = scan.resolve(spec, cancel)
+    excluded = frozenset(exclude)
     if isinstance(source, scan.DemoSource):
-        loaded = _load_demo(source, opts, cache_path, progress, cancel)
+        loaded = _without(_load_demo(source, opts, cache_path, progress, cancel), excluded)
+    elif isinstance(source, VideoSource):
+        loaded = _without(_load_video(source, opts, cache_path, progress, cancel, frame_rate), excluded)
     else:
+        if excluded:
+            kept = [e for e in source.entries if e.name not in excluded]
+            if source.entries and not kept:
+                raise DataError(f"Every image in {source.spec} is on the list of images to leave out.")
+            source.entries = kept
         loaded = _load_files(source, opts, cache_path, progress, cancel)
     return _with_traits(loaded, color)
+
+
+def _without(loaded: ImageSet, excluded: frozenset[str]) -> ImageSet:
+    """A demo set less the images named in `excluded` (a file source filters its listing instead)."""
+    if not excluded:
+        return loaded
+    keep = [i for i, name in enumerate(loaded.names) if name not in excluded]
+    if not keep:
+        raise DataError(f"Every image in {loaded.source} is on the list of images to leave out.")
+    return replace(loaded, images=np.ascontiguousarray(loaded.images[keep]),
+                   names=[loaded.names[i] for i in keep])
 
 
 def _with_traits(loaded: ImageSet, color: str) -> ImageSet:
@@ -88,14 +116,27 @@ def _load_demo(source: scan.DemoSource, opts: DecodeOptions, cache_path: str | N
     seed = 0
     key = cache.demo_key(name, source.count, opts.resolution, seed, opts.color, demo.GENERATOR_VERSION)
     hit = cache.load(cache_path, key)
+    names = [f"{name}-{i:05d}" for i in range(source.count)]
     if hit is not None:
         _report(progress, hit.images.shape[0], hit.images.shape[0])
-        return ImageSet(hit.images, hit.skipped, source.spec, True)
+        return ImageSet(hit.images, hit.skipped, source.spec, True, names=names)
     images = demo.generate(name, source.count, opts.resolution, seed, progress, cancel)
     if opts.color == "gray":
         images = to_gray(images)
     cache.store(cache_path, key, images, [], source.spec)
-    return ImageSet(images, [], source.spec, False)
+    return ImageSet(images, [], source.spec, False, names=names)
+
+
+def _load_video(source: VideoSource, opts: DecodeOptions, cache_path: str | None, progress: ProgressFn | None,
+                cancel: CancelFn | None, rate: float) -> ImageSet:
+    key = cache.video_key(source, opts, rate)
+    hit = cache.load(cache_path, key)
+    if hit is not None and hit.names is not None:
+        _report(progress, hit.images.shape[0], hit.images.shape[0])
+        return ImageSet(hit.images, hit.skipped, source.spec, True, names=hit.names)
+    frames = read_video(source, opts, rate=rate, progress=progress, cancel=cancel)
+    cache.store(cache_path, key, frames.images, [], source.spec, names=frames.names)
+    return ImageSet(frames.images, [], source.spec, False, names=frames.names)
 
 
 def to_gray(images: np.ndarray) -> np.ndarray:
@@ -116,7 +157,9 @@ def _load_files(source: scan.FileSource, opts: DecodeOptions, cache_path: str | 
         _report(progress, total, total)
         # The cache keeps relative names: show them under the spec typed now.
         skipped = [SkippedFile(source.display_for(s.path), s.reason) for s in hit.skipped]
-        return ImageSet(hit.images, skipped, source.spec, True)
+        gone = {s.path for s in hit.skipped}
+        names = [e.name for e in source.entries if e.name not in gone]
+        return ImageSet(hit.images, skipped, source.spec, True, names=names)
 
     images, skipped, skipped_index, unavailable = _decode_all(source, opts, progress, cancel)
     if images.shape[0] == 0:
@@ -129,7 +172,9 @@ def _load_files(source: scan.FileSource, opts: DecodeOptions, cache_path: str | 
         # still match once the file is back, and replay the gap for ever.
         relative = [SkippedFile(source.entries[i].name, s.reason) for i, s in zip(skipped_index, skipped)]
         cache.store(cache_path, key, images, relative, source.spec)
-    return ImageSet(images, skipped, source.spec, False)
+    gone = set(skipped_index)
+    names = [e.name for i, e in enumerate(source.entries) if i not in gone]
+    return ImageSet(images, skipped, source.spec, False, names=names)
 
 
 def _decode_all(source: scan.FileSource, opts: DecodeOptions, progress: ProgressFn | None,

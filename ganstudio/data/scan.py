@@ -3,6 +3,7 @@
 A spec is one of
   * a folder, searched recursively;
   * a .zip file of images (nested folders fine);
+  * a video file (MP4, MOV, WebM, MKV, AVI or an animated GIF), sampled into frames (video.py);
   * "demo:NAME" or "demo:NAME:COUNT", a procedural set (see demo.py).
 
 Scanning only lists and stats; it never decodes. The listing is sorted so that
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterator, Union
 
 from ganstudio.data.errors import DataCancelled, DataError, FileUnavailable
+from ganstudio.data.video import VideoSource, is_video_name, source_for
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff")
 DEFAULT_DEMO_COUNT = 1000
@@ -83,7 +85,7 @@ class FileSource:
             yield lambda entry: _read_member(archive, entry)
 
 
-Source = Union[DemoSource, FileSource]
+Source = Union[DemoSource, FileSource, VideoSource]
 
 
 def resolve(spec: str, cancel: CancelFn | None = None) -> Source:
@@ -96,11 +98,13 @@ def resolve(spec: str, cancel: CancelFn | None = None) -> Source:
         raise DataError(f"No folder, zip file or demo set at '{spec}'.")
     if os.path.isdir(path):
         return _scan_folder(spec, path, cancel)
+    if is_video_name(path):
+        return source_for(spec, path)
     if path.lower().endswith(".zip") or zipfile.is_zipfile(path):
         return _scan_zip(spec, path)
     if path.lower().endswith(IMAGE_EXTENSIONS):
         raise DataError(f"'{spec}' is a single image; choose the folder that holds your images, or a .zip of them.")
-    raise DataError(f"'{spec}' is neither a folder nor a zip file of images.")
+    raise DataError(f"'{spec}' is neither a folder, a zip file of images nor a video.")
 
 
 def looked_for() -> str:

@@ -409,7 +409,7 @@ def best_reason(checkpoint: Path, step: int) -> str:
 # Fields of a stats line that are numbers: one that is not a finite number (a hand edit, "soon",
 # NaN) is dropped from its line, so `info`, the curves and the choice of 'best' never see it.
 NUMERIC_FIELDS = ("time", "images", "steps_per_sec", "images_per_sec", "lr_scale", "augment_p", "d_loss", "g_loss",
-                  "d_real", "d_fake", "diversity", "swd", "swd_noise", "swd_shapes", "swd_shapes_noise")
+                  "d_real", "d_fake", "diversity", "swd", "swd_noise", "swd_shapes", "swd_shapes_noise", "copies")
 
 
 def iter_stats(path: Path) -> Iterator[dict[str, Any]]:

@@ -28,6 +28,8 @@ class RunHistory:
     diversity_steps: np.ndarray
     diversity: np.ndarray
     samples: list[tuple[int, Path]]  # (step, png path), oldest first
+    # Share of samples nearly the same as a training image at quality_steps (NaN: not measured).
+    copies: np.ndarray = field(default_factory=lambda: np.zeros(0))
     checkpoints: list[str] = field(default_factory=list)  # file names in checkpoints/
     events: list[tuple[int, str]] = field(default_factory=list)  # (step, message)
     last_step: int = 0
@@ -63,6 +65,7 @@ def read_run(root: str | Path) -> RunHistory:
         series=series,
         quality_steps=np.array([int(r["step"]) for r in measured], dtype=np.int64),
         quality=np.array([_num(r["swd"]) for r in measured], dtype=np.float64),
+        copies=np.array([_num(r.get("copies")) for r in measured], dtype=np.float64),
         diversity_steps=np.array([int(r["step"]) for r in varied], dtype=np.int64),
         diversity=np.array([_num(r["diversity"]) for r in varied], dtype=np.float64),
         samples=[(step, folder.sample_path(step)) for step in folder.sample_steps()],

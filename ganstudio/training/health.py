@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ganstudio.data.copies import COPY_WARNING
 from ganstudio.training.report import EventKind, RunState
 
 
 @dataclass(frozen=True)
 class HealthWarning:
-    kind: str  # "d_wins", "collapse", "rollback", "quality_worse", "diverged", "save_failed"
+    kind: str  # "d_wins", "collapse", "rollback", "quality_worse", "diverged", "save_failed", "copying"
     title: str
     advice: str
     step: int
@@ -54,12 +55,16 @@ class HealthMonitor:
         self._check_d_wins(report, step, new)
         self._check_collapse(report, step, new)
         self._check_quality(report, step, new)
+        self._check_copies(report)
         for event in report.events:
             # Only a rollback recovered; a run that diverged did not (the "diverged" warning below says so).
             if event.kind is EventKind.ROLLED_BACK:
                 new.append(self._raise(HealthWarning("rollback", "Training hit an invalid value and recovered", event.text, step)))
             elif event.kind is EventKind.SAVE_FAILED:
                 new.append(self._raise(HealthWarning("save_failed", "A file could not be saved", event.text, step)))
+            elif event.kind is EventKind.COPYING:
+                new.append(self._raise(HealthWarning("copying", "The model is copying your images", event.text, step,
+                                                     action="revert_best")))
         if report.state == RunState.DIVERGED:
             new.append(
                 self._raise(
@@ -74,7 +79,7 @@ class HealthMonitor:
         return [w for w in new if w is not None]
 
     # Warnings about a condition that can end on its own; the others tell of an event.
-    CLEARABLE = ("d_wins", "collapse", "quality_worse")
+    CLEARABLE = ("d_wins", "collapse", "quality_worse", "copying")
 
     def clear(self, kind: str) -> None:
         self.active.pop(kind, None)
@@ -157,6 +162,12 @@ class HealthMonitor:
             )
         elif recent and recent[-1][1] <= best * self.worse_ratio:
             self.clear("quality_worse")
+
+    def _check_copies(self, report) -> None:
+        quality = getattr(report, "quality", None)
+        copies = getattr(quality, "copies", None) if quality is not None else None
+        if copies is not None and copies < COPY_WARNING * 0.8:
+            self.clear("copying")
 
     def _raise(self, warning: HealthWarning) -> HealthWarning | None:
         """Record a warning; return it only if it is new (not already showing)."""

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ganstudio.data.copies import COPY_WARNING, CopyBank, copy_warning_text
 from ganstudio.export import make_grid, save_png
 from ganstudio.explore.latent import render, z_batch_from_seeds
 from ganstudio.training.ema import recalibrate_batch_norm
@@ -178,6 +179,9 @@ class HousekeepingMixin:
         sched = self.config.schedule
         checkpoint = None
         if quality is not None and verdict is not None:
+            if quality.copies is not None:
+                record["copies"] = quality.copies
+                self._warn_of_copies(quality.copies, events)
             record.update(swd=quality.swd, swd_levels=list(quality.per_level), swd_noise=verdict.noise,
                           swd_shapes=self._last_shapes, swd_shapes_noise=self.quality.second.noise,
                           best=verdict.best, best_reason=verdict.reason())
@@ -206,6 +210,12 @@ class HousekeepingMixin:
         for event in events:
             self.folder.log(event.text)
         return checkpoint
+
+    def _warn_of_copies(self, share: float, events: list[Event]) -> None:
+        """Say once (until it eases) that the samples have started to copy the training images."""
+        if share >= COPY_WARNING and not self._copying:
+            events.append(Event(EventKind.COPYING, copy_warning_text(share)))
+        self._copying = share >= COPY_WARNING * 0.8 if self._copying else share >= COPY_WARNING
 
     def _augment_probability(self) -> float:
         if not self.augment_policy:
@@ -245,6 +255,12 @@ class HousekeepingMixin:
             return 1.0
         return float(mean_pairwise_distance(samples) / self._real_spread)
 
+    def _copy_bank_now(self) -> CopyBank:
+        """The training images as the copy check compares them (built at the first measurement)."""
+        if self._copy_bank is None:
+            self._copy_bank = CopyBank.from_images(self.bank.all_images(), seed=self.config.train.seed)
+        return self._copy_bank
+
     def _measure_quality(self) -> tuple[QualityFigure, Verdict] | None:
         """Sliced Wasserstein distance between real images and EMA samples (rank 0 only).
 
@@ -264,18 +280,20 @@ class HousekeepingMixin:
                 # normalisation is blind to colour shifts, which an artist notices first.
                 self._metrics.append(SlicedWasserstein(images[idx], seed=self.config.train.seed + k, normalize="real"))
                 self._shape_metrics.append(SlicedWasserstein(images[idx], seed=self.config.train.seed + k, normalize="per_set"))
-        figures, shapes = [], []
+        figures, shapes, copies = [], [], []
         for k, offset in enumerate((METRIC_SEED_OFFSET, METRIC_SEED_OFFSET + NOISE_SET_OFFSET)):
             seeds = [self.config.train.seed * 100_003 + offset + i for i in range(n)]
             fakes = render(self.ema_generator(), z_batch_from_seeds(seeds, self.G.z_dim))
             figures.append(self._metrics[k](fakes))
             shapes.append(self._shape_metrics[k](fakes).swd)
+            copies.append(self._copy_bank_now().copy_share(fakes))
         first, second = figures
         self._last_shapes = (shapes[0] + shapes[1]) / 2
         figure = QualityFigure(
             swd=(first.swd + second.swd) / 2,
             per_level=tuple((a + b) / 2 for a, b in zip(first.per_level, second.per_level)),
             images=first.images + second.images,
+            copies=(copies[0] + copies[1]) / 2,
         )
         verdict = self.quality.judge(self.step_count, first.swd, second.swd, shapes=(shapes[0], shapes[1]))
         self.quality_history.append((self.step_count, figure.swd))

@@ -56,6 +56,9 @@ class QualityFigure:
     swd: float  # mean over levels, x1e3; lower is better
     per_level: tuple[float, ...]  # x1e3, finest level first, 16 px last
     images: int  # how many fake images were measured
+    # Share of the samples nearly the same as a training image (data/copies.py): ~0.1 or less for
+    # new pictures, near 1 for a model that hands back its data. None where not measured.
+    copies: float | None = None
 
 
 def _blur(x: torch.Tensor) -> torch.Tensor:

@@ -50,6 +50,7 @@ class EventKind(enum.Enum):
     BATCH_HALVED = "batch_halved"  # out of memory: fewer images per step from now on
     COMPILE_OFF = "compile_off"  # torch.compile unavailable or failed: plain networks
     OLDER_CHECKPOINT = "older_checkpoint"  # latest.pt was unreadable: resumed from an older one
+    COPYING = "copying"  # many samples are nearly the same as training images (data/copies.py)
 
 
 @dataclass(frozen=True)

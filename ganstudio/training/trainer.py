@@ -177,6 +177,8 @@ class Trainer(StepMixin, HousekeepingMixin, SnapshotMixin):
         self._pause = threading.Event()
         self._metrics: list[SlicedWasserstein] = []  # two, each against its own real images
         self._shape_metrics: list[SlicedWasserstein] = []  # the same, each set normalised by itself (quality.py)
+        self._copy_bank = None  # the training images for the copy check (data/copies.py), built when first needed
+        self._copying = False  # the copy warning was given and has not eased since
         self._last_shapes = math.nan  # the shapes-only figure of the last measurement
         self._real_spread: float | None = None
         self.skipped = list(skipped or [])

@@ -366,7 +366,8 @@ class TrainPage(TrainLayout, QWidget):
             return
         s = history.series
         self.plots.load_history(
-            history.steps, s["d_loss"], s["g_loss"], s["d_real"], s["d_fake"], history.quality_steps, history.quality
+            history.steps, s["d_loss"], s["g_loss"], s["d_real"], s["d_fake"], history.quality_steps, history.quality,
+            history.copies,
         )
         self.samples.load_run_samples(history.samples)
         self.progress.setValue(0)

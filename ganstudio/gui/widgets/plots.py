@@ -59,7 +59,7 @@ class TrainingPlots(PlotsLayout, QWidget):
             spec[name] = np.float32
             spec[name + SMOOTH_SUFFIX] = np.float32
         self._cols = Columns(spec)
-        self._quality = Columns({"step": np.int64, "quality": np.float32}, capacity=64)
+        self._quality = Columns({"step": np.int64, "quality": np.float32, "copies": np.float32}, capacity=64)
         self._ema_state: dict[str, tuple[float, float] | None] = dict.fromkeys(STEP_SERIES)
         self._fixed_tau: float | None = None
         self._tau = MIN_TAU
@@ -93,11 +93,13 @@ class TrainingPlots(PlotsLayout, QWidget):
             self._append_rows(steps, dict(zip(STEP_SERIES, padded)))
         quality = getattr(report, "quality", None)
         if quality is not None:
-            self._append_quality(np.array([report.step], np.float64), np.array([quality.swd], np.float64))
+            copies = getattr(quality, "copies", None)
+            self._append_quality(np.array([report.step], np.float64), np.array([quality.swd], np.float64),
+                                 np.array([np.nan if copies is None else copies], np.float64))
         if k or quality is not None:
             self._schedule()
 
-    def load_history(self, steps, d_loss, g_loss, d_real, d_fake, quality_steps, quality) -> None:
+    def load_history(self, steps, d_loss, g_loss, d_real, d_fake, quality_steps, quality, copies=None) -> None:
         """Replace everything with a run's history (one point per tick) and draw it now."""
         self._reset_data()
         steps = np.asarray(steps, dtype=np.float64).ravel()
@@ -118,9 +120,12 @@ class TrainingPlots(PlotsLayout, QWidget):
                 self._append_rows(steps[part], {name: v[part] for name, v in values.items()}, retune=False)
         q_steps = np.asarray(quality_steps, dtype=np.float64).ravel()
         q_values = np.asarray(quality, dtype=np.float64).ravel()
+        c_values = np.asarray(copies, dtype=np.float64).ravel() if copies is not None else np.full(len(q_values), np.nan)
+        if len(c_values) != len(q_values):
+            c_values = np.full(len(q_values), np.nan)
         if q_steps.size:
             order = np.argsort(q_steps, kind="stable")
-            self._append_quality(q_steps[order], q_values[order])
+            self._append_quality(q_steps[order], q_values[order], c_values[order])
         self._dirty = True
         self._redraw()
         self.reset_view()
@@ -200,16 +205,17 @@ class TrainingPlots(PlotsLayout, QWidget):
         self._cols.truncate(n)
         self._retune_tau(force=True)  # restarts the averages, so they match the kept points
 
-    def _append_quality(self, steps: np.ndarray, values: np.ndarray) -> None:
+    def _append_quality(self, steps: np.ndarray, values: np.ndarray, copies: np.ndarray | None = None) -> None:
         keep = np.isfinite(values) & np.isfinite(steps)
-        steps, values = steps[keep].round().astype(np.int64), values[keep]
+        copies = np.full(len(values), np.nan) if copies is None else copies
+        steps, values, copies = steps[keep].round().astype(np.int64), values[keep], copies[keep]
         if not steps.size:
             return
         if self._quality.n and steps[0] <= self._quality.data["step"][self._quality.n - 1]:
             self._quality.truncate(np.searchsorted(self._quality.view("step"), steps[0], side="left"))
         while self._quality.n + len(steps) > self.max_points and self._quality.n >= 4:
             self._quality.decimate_older_half()
-        self._quality.append({"step": steps, "quality": values})
+        self._quality.append({"step": steps, "quality": values, "copies": copies})
 
     # -- drawing -------------------------------------------------------------------------------
     def _schedule(self) -> None:
@@ -246,6 +252,7 @@ class TrainingPlots(PlotsLayout, QWidget):
             self._items[name + SMOOTH_SUFFIX].setData(steps[start:], smooth[start:])
             self._halos[name].setData(steps[start:], smooth[start:])
         self._items["quality"].setData(self._quality.view("step"), self._quality.view("quality"))
+        self._items["copies"].setData(self._quality.view("step"), self._quality.view("copies"))
         # Fit the autoranged axes now rather than inside the coming paint: pyqtgraph fits them
         # while painting, and the new range then asks for a second full paint (two paints per
         # redraw, measured; each one holds the GIL that the training thread needs).
@@ -339,6 +346,10 @@ class TrainingPlots(PlotsLayout, QWidget):
             if q_step != int(step):
                 text += f" at {q_step:,}"
             parts.append((p["quality"], text, text))
+            copies = float(self._quality.data["copies"][qn - 1])
+            if np.isfinite(copies):
+                text = f"copies {copies:.0%}"
+                parts.append((p["copies"], text, text))
         self._readout_parts = parts
         self._readout_plain = "  ".join(full for _, full, _ in parts)
         self._fit_readout()

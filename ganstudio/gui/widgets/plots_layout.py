@@ -17,7 +17,8 @@ from ganstudio.runs.curves import step_labels
 
 STEP_SERIES = ("d_loss", "g_loss", "d_real", "d_fake")
 SMOOTH_SUFFIX = "_smooth"
-LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))", "quality": "SWD"}
+LABELS = {"d_loss": "D loss", "g_loss": "G loss", "d_real": "D(x)", "d_fake": "D(G(z))", "quality": "SWD",
+          "copies": "Copies"}
 TIPS = {
     "losses": "How wrong the discriminator (D) and the generator (G) are. Thin lines: every step; "
     "bold lines: smoothed. Steady, wobbling curves are healthy; one falling to zero while the "
@@ -25,7 +26,9 @@ TIPS = {
     "probs": "D(x): how sure the discriminator is that real images are real. D(G(z)): how sure it "
     "is that generated images are real. Both hovering near the middle is a good fight.",
     "quality": "Sliced Wasserstein distance between generated and real images (x1000). "
-    "Lower is better; it is measured now and then, not every step.",
+    "Lower is better; it is measured now and then, not every step. Copies (right scale): the share of "
+    "samples nearly the same as one of your images, closer than your images are to each other; about "
+    "10% or less is a model making new pictures, near 100% one handing back its training images.",
 }
 
 # Okabe-Ito hues (safe for colour-blind eyes): D warm, G cool; real images green, fakes
@@ -41,6 +44,7 @@ PALETTES = {
         "d_real": "#2fbf8f",
         "d_fake": "#d98cbf",
         "quality": "#f0e442",
+        "copies": "#ff6f61",
         "raw_mix": 0.42,
     },
     "light": {
@@ -53,6 +57,7 @@ PALETTES = {
         "d_real": "#009e73",
         "d_fake": "#b5528f",
         "quality": "#8c6d00",
+        "copies": "#d1495b",
         "raw_mix": 0.45,
     },
 }
@@ -145,6 +150,9 @@ class PlotsLayout:
             plot.hideButtons()  # the Reset view button is the one way back, for every plot
             plot.setMenuEnabled(False)  # pyqtgraph's menu speaks plotting jargon; an artist needs none of it
             plot.getAxis("left").setWidth(48)  # equal widths keep the three x axes aligned
+            plot.showAxis("right")  # the copies scale on the quality plot; blank on the others, for alignment
+            plot.getAxis("right").setWidth(40)
+            plot.getAxis("right").setStyle(showValues=False, maxTickLevel=0)
             for side in ("left", "bottom"):
                 # Major ticks (and grid lines) only: the full three-level grid costs several
                 # times the curves' own drawing time, and reads as clutter anyway.
@@ -153,7 +161,7 @@ class PlotsLayout:
 
         self._loss_plot = add_plot(0, "Losses", TIPS["losses"])
         self._prob_plot = add_plot(1, "D(x) and D(G(z))", TIPS["probs"])
-        self._quality_plot = add_plot(2, "Quality (SWD, lower is better)", TIPS["quality"])
+        self._quality_plot = add_plot(2, "Quality (SWD, lower is better) and copies", TIPS["quality"])
         self._plots = (self._loss_plot, self._prob_plot, self._quality_plot)
         for row, stretch in enumerate((5, 3, 3)):
             self._canvas.ci.layout.setRowStretchFactor(row, stretch)
@@ -205,6 +213,26 @@ class PlotsLayout:
             name=LABELS["quality"], connect="all", skipFiniteCheck=True, antialias=True, symbol="o", symbolSize=6
         )
         self._quality_plot.addItem(self._items["quality"])
+        # Copies: the share of samples nearly the same as a training image (data/copies.py),
+        # measured with each quality figure, on its own 0-100% scale at the right.
+        self._copies_view = pg.ViewBox(enableMenu=False)
+        self._copies_view.setMouseEnabled(x=False, y=False)
+        right = self._quality_plot.getAxis("right")
+        right.setStyle(showValues=True)
+        right.setTicks([[(0.0, "0%"), (0.5, "50%"), (1.0, "100%")]])
+        right.linkToView(self._copies_view)
+        self._quality_plot.scene().addItem(self._copies_view)
+        self._copies_view.setXLink(self._quality_plot)
+        self._copies_view.setYRange(0.0, 1.0, padding=0.05)
+        self._quality_plot.getViewBox().sigResized.connect(self._place_copies_view)
+        self._items["copies"] = pg.PlotDataItem(
+            name=LABELS["copies"], connect="finite", antialias=True, symbol="s", symbolSize=5
+        )
+        self._copies_view.addItem(self._items["copies"])
+        legend = self._quality_plot.addLegend(offset=(-6, 4), labelTextSize="9pt", colCount=2, verSpacing=-8)
+        legend.addItem(self._items["quality"], LABELS["quality"])
+        legend.addItem(self._items["copies"], LABELS["copies"])
+        self._legends.append(legend)
 
         self._cursors = []
         for plot in self._plots:
@@ -225,6 +253,11 @@ class PlotsLayout:
             self._canvas.scene().sigMouseMoved, rateLimit=30, slot=self._on_mouse_moved, threadSafe=False
         )
 
+    def _place_copies_view(self) -> None:
+        """The copies scale shares the quality plot's area (pyqtgraph's two-axis pattern)."""
+        self._copies_view.setGeometry(self._quality_plot.getViewBox().sceneBoundingRect())
+        self._copies_view.linkedViewChanged(self._quality_plot.getViewBox(), self._copies_view.XAxis)
+
     def _apply_theme(self) -> None:
         dark = self.palette().color(QPalette.Window).lightness() < 128
         theme = "dark" if dark else "light"
@@ -235,7 +268,7 @@ class PlotsLayout:
         fg = QColor(p["foreground"])
         self._canvas.setBackground(p["background"])
         for plot in self._plots:
-            for side in ("left", "bottom"):
+            for side in ("left", "bottom", "right"):
                 axis = plot.getAxis(side)
                 axis.setPen(pg.mkPen(fg))
                 axis.setTextPen(pg.mkPen(fg))
@@ -262,6 +295,10 @@ class PlotsLayout:
         self._items["quality"].setPen(pg.mkPen(q, width=2))
         self._items["quality"].setSymbolPen(pg.mkPen(q))
         self._items["quality"].setSymbolBrush(pg.mkBrush(q))
+        c = QColor(p["copies"])
+        self._items["copies"].setPen(pg.mkPen(c, width=1.5, style=Qt.DashLine))
+        self._items["copies"].setSymbolPen(pg.mkPen(c))
+        self._items["copies"].setSymbolBrush(pg.mkBrush(c))
         for line in self._cursors:
             line.setPen(pg.mkPen(p["cursor"], width=1, style=Qt.DashLine))
         self._update_readout()

@@ -56,7 +56,8 @@ class ScanWorker(QThread):
         try:
             images = load_images(c.source, resolution=c.resolution, fit=c.fit, color=c.color,
                                  background=parse_color(c.background),
-                                 progress=self._on_progress, cancel=self._cancel.is_set)
+                                 progress=self._on_progress, cancel=self._cancel.is_set,
+                                 exclude=c.exclude, frame_rate=c.frame_rate)
         except DataCancelled:
             self.cancelled.emit()
         except (DataError, ConfigError) as exc:  # already one line meant for the user
