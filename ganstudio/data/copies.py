@@ -29,6 +29,7 @@ COPY_QUANTILE = 0.1
 COPY_WARNING = 0.5
 MAX_BANK = 20_000  # training images compared against (a random choice of bigger sets)
 LINE_QUERIES = 1_000  # training images whose nearest neighbour sets the line
+SAME = 1e-3  # RMS distance that is float rounding of 0: the same picture
 
 
 @dataclass
@@ -52,7 +53,7 @@ class CopyBank:
         # The first neighbour of a training image is itself (distance 0); a duplicate may be
         # listed before it, so the second-nearest is the nearest *other* picture.
         other = dist[:, 1]
-        other = other[other > 1e-6]
+        other = other[other > SAME]
         if other.size == 0:
             return cls(pictures, index, line=0.0, usual=0.0)
         return cls(pictures, index, line=float(np.quantile(other, COPY_QUANTILE)), usual=float(np.median(other)))
@@ -72,7 +73,7 @@ class CopyBank:
 
     def describe(self, distance: float) -> str:
         """A distance to the nearest training image, in words."""
-        if distance < 1e-3:
+        if distance < SAME:
             return "the same as a training image"
         if self.line > 0 and distance < self.line:
             return "closer to a training image than nine in ten training images are to each other: a near copy"
