@@ -2,47 +2,20 @@
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
 from ganstudio.cli.main import main
 from ganstudio.data import load_images
 from ganstudio.data.clinic import examine, load_exclusions
-from ganstudio.data.demo import generate
-
-CLEAN = 40
-
-
-def _odd_one() -> Image.Image:
-    """Not a landscape: black text on a white page."""
-    im = Image.new("RGB", (96, 96), "white")
-    draw = ImageDraw.Draw(im)
-    for row in range(8):
-        draw.rectangle((8, 8 + row * 11, 88 - (row * 7) % 30, 13 + row * 11), fill="black")
-    return im
-
+from planted_data import CLEAN, write_planted_folder
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    """40 landscapes, then: an exact copy, a JPEG re-encode, a resized copy, a copy with 4% cropped
-    off each edge, a 12-pixel image, a 300×80 strip, and a page of text among the landscapes."""
-    folder = tmp_path_factory.mktemp("planted")
-    clean = generate("landscapes", CLEAN, 128, seed=3)
-    for i, image in enumerate(clean):
-        Image.fromarray(image).save(folder / f"land-{i:02d}.png")
-    shutil.copy(folder / "land-01.png", folder / "copy-of-01.png")
-    Image.fromarray(clean[2]).save(folder / "land-02-again.jpg", quality=70)
-    Image.fromarray(clean[3]).resize((77, 77), Image.Resampling.BILINEAR).save(folder / "land-03-small.png")
-    Image.fromarray(clean[4]).crop((5, 5, 123, 123)).save(folder / "land-04-cropped.png")
-    Image.fromarray(generate("landscapes", 1, 16, seed=99)[0]).resize((12, 12)).save(folder / "tiny.png")
-    Image.fromarray(clean[5]).resize((300, 80)).save(folder / "strip.png")
-    _odd_one().save(folder / "page.png")
-    return folder
+    return write_planted_folder(tmp_path_factory.mktemp("planted"))
 
 
 def _check(folder, tmp_path):

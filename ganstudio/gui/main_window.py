@@ -24,6 +24,7 @@ from ganstudio.config import RunConfig
 from ganstudio.explore.source import ModelSource
 from ganstudio.gui.controllers.explore import ExploreController
 from ganstudio.gui.controllers.loading import LoadingController
+from ganstudio.gui.controllers.clinic import ClinicController
 from ganstudio.gui.controllers.scan import ScanController
 from ganstudio.gui.controllers.training import AfterStop, TrainingController
 from ganstudio.gui.pages.data import DataPage
@@ -32,7 +33,7 @@ from ganstudio.gui.pages.gallery import GalleryPage
 from ganstudio.gui.pages.train import TrainPage
 from ganstudio.gui.settings import AppSettings
 from ganstudio.gui.window_chrome import WindowChrome
-from ganstudio.gui.state import DataState, ExploreState, GalleryState, Phase, TrainingState
+from ganstudio.gui.state import BUSY, ClinicState, DataState, ExploreState, GalleryState, Phase, TrainingState
 from ganstudio.gui.workers.probes import DeviceProbe
 from ganstudio.runs.folder import RunFolder, RunFolderError, default_runs_dir
 from ganstudio.runs.resume import CannotStart, plan_start
@@ -59,6 +60,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.setAcceptDrops(True)
         self.settings = AppSettings(settings or QSettings())
         self.data_state = DataState(self)
+        self.clinic_state = ClinicState(self)
         self.training = TrainingState(self)
         self.explore_state = ExploreState(self)
         self.gallery_state = GalleryState(self)
@@ -71,11 +73,12 @@ class MainWindow(WindowChrome, QMainWindow):
 
         # Controllers: the only code that starts threads.
         self.scanner = ScanController(self.data_state, self)
+        self.clinic = ClinicController(self.data_state, self.clinic_state, self)
         self.training_controller = TrainingController(self.training, self)
         self.loading = LoadingController(self)
         self.explore_controller = ExploreController(self.explore_state, self)
 
-        self.data_page = DataPage(self.data_state)
+        self.data_page = DataPage(self.data_state, clinic=self.clinic_state)
         self.train_page = TrainPage(self.training, self.data_state)
         self.explore_page = ExplorePage(self.explore_state)
         self.gallery_page = GalleryPage(self.gallery_state)
@@ -100,6 +103,9 @@ class MainWindow(WindowChrome, QMainWindow):
         self.data_page.cancelRequested.connect(self.scanner.cancel)
         self.data_page.rescanRequested.connect(self.scanner.rescan)
         self.data_page.sourceChosen.connect(self._remember_source)
+        self.data_page.clinic_panel.checkRequested.connect(self.clinic.check)
+        self.data_page.clinic_panel.cancelRequested.connect(self.clinic.cancel)
+        self.data_page.view_tabs.currentChanged.connect(self._show_augmentation)
         self.train_page.startRequested.connect(self.start_training)
         self.train_page.pauseRequested.connect(self.pause_training)
         self.train_page.resumeRequested.connect(self.resume_training)
@@ -122,6 +128,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.training.stateChanged.connect(self._on_state)
         self.training.messagePosted.connect(self._on_message)
         self.data_state.imagesChanged.connect(self._on_images)
+        self.training.reportAdded.connect(self._show_augmentation)
 
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
@@ -329,6 +336,23 @@ class MainWindow(WindowChrome, QMainWindow):
         if self.data_state.images is not None and not (showing and showing == self._alert_text):
             self.statusBar().showMessage(f"{self.data_state.images.count:,} images ready", 5000)
 
+    def _show_augmentation(self, *_args) -> None:
+        """The Data page's augmentation preview: what the run on show (or about to start) uses."""
+        preview = self.data_page.augment_preview
+        if self.data_page.view_tabs.currentWidget() is not preview:
+            return
+        live = self.training.state in BUSY and self.training.config is not None
+        try:
+            config = self.training.config if live else self.train_page.build_config()
+        except Exception:  # a half-typed setting on the Train page: keep what is shown
+            return
+        a = config.augment
+        policy = tuple(p.strip() for p in a.policy.split(",") if p.strip())
+        probability = a.probability
+        if live and self.training.last_report is not None:
+            probability = self.training.last_report.augment_probability
+        preview.set_augmentation(policy, probability, adaptive=a.adaptive, color_strength=a.color_strength, live=live)
+
     def _on_message(self, level: str, text: str) -> None:
         # Never a modal box for a message: it would block a window that is training.
         self.statusBar().showMessage(text, 15000)
@@ -504,6 +528,7 @@ class MainWindow(WindowChrome, QMainWindow):
         self.save_settings()
         self.training_controller.wait(timeout_ms)
         self.scanner.shutdown(timeout_ms)
+        self.clinic.shutdown(timeout_ms)
         self.explore_page.shutdown()
         self.explore_controller.shutdown(timeout_ms)
         self.loading.shutdown(timeout_ms)

@@ -54,11 +54,30 @@ class AppSettings:
                 reset.append(name)
                 continue
             choice = trial
-        return choice, reset
+        return self._with_exclusions(choice), reset
+
+    def _with_exclusions(self, choice: DataConfig) -> DataConfig:
+        """The images left out last time, if they were left out of this same source."""
+        import json
+
+        if self.qsettings.value("data/exclude_source", "") != choice.source:
+            return choice
+        try:
+            names = json.loads(str(self.qsettings.value("data/exclude", "[]")))
+            rate = float(self.qsettings.value("data/frame_rate", 0.0))
+            trial = replace(choice, exclude=[str(n) for n in names if isinstance(n, str)], frame_rate=rate)
+            RunConfig(data=trial).validate()
+            return trial
+        except (ValueError, TypeError):
+            return choice
 
     def set_data_choice(self, choice: DataConfig) -> None:
-        for key in ("source", "resolution", "fit", "color", "mirror"):
+        import json
+
+        for key in ("source", "resolution", "fit", "color", "mirror", "frame_rate"):
             self.qsettings.setValue(f"data/{key}", getattr(choice, key))
+        self.qsettings.setValue("data/exclude", json.dumps(list(choice.exclude)))
+        self.qsettings.setValue("data/exclude_source", choice.source)
 
     # -- the Train page's own choices
     def train_choices(self) -> dict:

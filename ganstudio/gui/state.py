@@ -87,6 +87,40 @@ class DataState(QObject):
         self.set_error(CANCELLED_MESSAGE, ScanStatus.CANCELLED)
 
 
+class ClinicState(QObject):
+    """The data clinic's last check of the Data page's images (data/clinic.py)."""
+
+    started = Signal()
+    progress = Signal(int, int)  # files looked at, of
+    changed = Signal()  # a report arrived, or the check failed, was cancelled or went stale
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.report = None  # ganstudio.data.clinic.ClinicReport
+        self.images = None  # the uint8 images the report's indices point into (as checked)
+        self.running = False
+        self.message = ""  # why there is no report (failed, cancelled), in words
+
+    def set_running(self) -> None:
+        self.running, self.message = True, ""
+        self.started.emit()
+
+    def set_progress(self, done: int, total: int) -> None:
+        self.progress.emit(done, total)
+
+    def set_report(self, report, images) -> None:
+        self.running, self.report, self.images, self.message = False, report, images, ""
+        self.changed.emit()
+
+    def set_message(self, message: str) -> None:
+        self.running, self.message = False, message
+        self.changed.emit()
+
+    def clear(self) -> None:
+        self.running, self.report, self.images, self.message = False, None, None, ""
+        self.changed.emit()
+
+
 class Phase(str, enum.Enum):
     """Where the window's training stands (a str: it reads and compares as its value)."""
 

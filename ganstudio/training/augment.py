@@ -326,3 +326,18 @@ class AdaptiveAugment:
         self._count = int(d.get("pending_count", 0))
         self._images = int(d.get("pending_images", 0))
         self._steps = int(d.get("pending_steps", 0))
+
+
+def augment_preview(images, policy: Iterable[str] | str, probability: float, color_strength: float = 1.0,
+                    seed: int = 0):
+    """uint8 images (N, H, W, C) as the discriminator sees them with `policy` at `probability`:
+    what the Data page shows. Plain numpy in and out."""
+    import numpy as np
+
+    ops = parse_policy(policy)
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    generator = torch.Generator().manual_seed(int(seed))
+    with torch.no_grad():
+        y = diff_augment(x, ops, generator, probability=probability, color_strength=color_strength)
+    out = ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1)
+    return np.ascontiguousarray(out.numpy())

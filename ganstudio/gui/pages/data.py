@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from ganstudio.gui.pages.data_layout import EMPTY_HINT, _fit_rows
 from ganstudio.gui.pages.data_layout import DataLayout
-from ganstudio.gui.state import DataState, ScanStatus
+from ganstudio.gui.state import ClinicState, DataState, ScanStatus
+from ganstudio.data.video import VIDEO_EXTENSIONS, is_video_name
 from ganstudio.wording import describe_source, printable, relative_path
 from ganstudio.gui.widgets.thumbnails import THUMB_SIZES, ThumbnailModel
 
@@ -28,7 +29,7 @@ def dropped_source(mime) -> str | None:
         return None
     for url in mime.urls():
         path = url.toLocalFile()
-        if path and (os.path.isdir(path) or path.lower().endswith(".zip")):
+        if path and (os.path.isdir(path) or path.lower().endswith(".zip") or is_video_name(path)):
             return path
     return None
 
@@ -40,9 +41,10 @@ class DataPage(DataLayout, QWidget):
     cancelRequested = Signal()  # the Cancel button: stop the scan under way
     rescanRequested = Signal()  # read the same source again (files may have changed)
 
-    def __init__(self, state: DataState, parent: QWidget | None = None) -> None:
+    def __init__(self, state: DataState, parent: QWidget | None = None, clinic: ClinicState | None = None) -> None:
         super().__init__(parent)
         self.state = state
+        self.clinic_state = clinic if clinic is not None else ClinicState(self)
         self.setObjectName("dataPage")
         self.setAcceptDrops(True)
         self.model = ThumbnailModel(self)
@@ -124,6 +126,14 @@ class DataPage(DataLayout, QWidget):
     def _choose_zip(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a zip file of images", self._start_dir(),
                                               "Zip files (*.zip);;All files (*)")
+        if path:
+            self.use_source(path)
+
+    @Slot()
+    def _choose_video(self) -> None:
+        patterns = " ".join(f"*{ext}" for ext in VIDEO_EXTENSIONS)
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a video", self._start_dir(),
+                                              f"Videos ({patterns});;All files (*)")
         if path:
             self.use_source(path)
 

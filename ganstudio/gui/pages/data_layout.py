@@ -12,7 +12,9 @@ EMPTY_HINT = ("Choose a folder of your images, a zip file, or one of the demo se
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPalette
-from PySide6.QtWidgets import (
+from ganstudio.gui.pages.data_augment import AugmentPreview
+from ganstudio.gui.pages.data_clinic import ClinicPanel
+from PySide6.QtWidgets import (QTabWidget, 
     QComboBox, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
     QLabel, QLineEdit, QListWidget, QProgressBar, QPushButton, QScrollArea,
     QSizePolicy, QSlider, QStackedWidget, QToolButton, QTreeWidget, QVBoxLayout, QWidget,
@@ -83,7 +85,7 @@ class DataLayout:
         self.path_edit = QLineEdit()
         self.path_edit.setObjectName("datasetPathEdit")
         self.path_edit.setAccessibleName("Data set")
-        self.path_edit.setPlaceholderText("A folder, a .zip file or demo:NAME")
+        self.path_edit.setPlaceholderText("A folder, a .zip file, a video or demo:NAME")
         self.path_edit.setToolTip("Where your images are. Type or paste a path and press Enter.")
         self.path_edit.setClearButtonEnabled(True)
         self.path_edit.returnPressed.connect(lambda: self.use_source(self.path_edit.text()))
@@ -100,8 +102,14 @@ class DataLayout:
         self.zip_button.setObjectName("chooseZipButton")
         self.zip_button.setToolTip("Pick a .zip file of images; it is read without unpacking.")
         self.zip_button.clicked.connect(self._choose_zip)
+        self.video_button = QPushButton("Choose video…")
+        self.video_button.setObjectName("chooseVideoButton")
+        self.video_button.setToolTip("Pick a video (MP4, MOV, WebM, MKV, AVI or an animated GIF): its frames "
+                                     "become the images, about 1,000 of them, repeats left out.")
+        self.video_button.clicked.connect(self._choose_video)
         buttons.addWidget(self.folder_button)
         buttons.addWidget(self.zip_button)
+        buttons.addWidget(self.video_button)
         box.addLayout(buttons)
 
         box.addSpacing(4)
@@ -241,7 +249,17 @@ class DataLayout:
         self.view.setAccessibleName("Images as the GAN will see them")
         self.view.setModel(self.model)
         self.stack.addWidget(self.view)
-        box.addWidget(self.stack, 1)
+        # Three views of the same images: as they train, what the clinic found in them, and as
+        # the discriminator sees them once augmented.
+        self.view_tabs = QTabWidget()
+        self.view_tabs.setObjectName("dataViewTabs")
+        self.view_tabs.setDocumentMode(True)
+        self.view_tabs.addTab(self.stack, "Images")
+        self.clinic_panel = ClinicPanel(self.state, self.clinic_state)
+        self.view_tabs.addTab(self.clinic_panel, "Check")
+        self.augment_preview = AugmentPreview(self.state)
+        self.view_tabs.addTab(self.augment_preview, "As the discriminator sees them")
+        box.addWidget(self.view_tabs, 1)
 
         self.skipped_list = QTreeWidget()
         self.skipped_list.setObjectName("skippedList")
