@@ -90,6 +90,21 @@ def make_grid(images: np.ndarray, *, cols: int | None = None, padding: int = 2, 
     return grid
 
 
+def split_grid(grid: np.ndarray, cell: int, *, padding: int = 2) -> np.ndarray:
+    """The pictures of a grid that `make_grid` tiled (cells of `cell` pixels): (N, cell, cell, C).
+    Cells left empty at the end of the last row (all padding) are left out."""
+    h, w, c = grid.shape
+    rows, cols = (h - padding) // (cell + padding), (w - padding) // (cell + padding)
+    cells = []
+    for r in range(rows):
+        for k in range(cols):
+            top, left = padding + r * (cell + padding), padding + k * (cell + padding)
+            cells.append(grid[top : top + cell, left : left + cell])
+    while cells and not cells[-1].any():
+        cells.pop()
+    return np.ascontiguousarray(np.stack(cells)) if cells else np.zeros((0, cell, cell, c), np.uint8)
+
+
 def _encode_recipe(recipe: dict) -> str:
     if not isinstance(recipe, dict):
         raise ValueError("recipe must be a dict")

@@ -37,8 +37,11 @@ def render_one_by_one(generator: torch.nn.Module, latents: torch.Tensor) -> np.n
 
 def make_piece(generator: torch.nn.Module, look: Look, latent: torch.Tensor, source: ModelSource, *,
                scale: int | None = None, size: int | None = None, smooth: bool = False,
-               directions: Directions | None = None, direction_names: Sequence[str] | None = ()) -> tuple[np.ndarray, dict]:
-    """The picture of one latent at the size asked for, and its recipe."""
+               directions: Directions | None = None, direction_names: Sequence[str] | None = (),
+               copy_check: Callable[[np.ndarray], dict | None] | None = None) -> tuple[np.ndarray, dict]:
+    """The picture of one latent at the size asked for, and its recipe. `copy_check(picture)`,
+    when given, says how near the picture is to the training images (data/copies.py); the
+    recipe records it."""
     image = render_one_by_one(generator, latent[None])[0]
     big = upscale(image, scale=None if size else (scale or 1), size=size, smooth=smooth)
     recipe = make_recipe(
@@ -46,6 +49,9 @@ def make_piece(generator: torch.nn.Module, look: Look, latent: torch.Tensor, sou
         fingerprint=source.fingerprint or "", run=source.run, checkpoint=source.checkpoint, step=source.step,
         app_version=__version__, size=big.shape[1], smooth=smooth,
     )
+    note = copy_check(image) if copy_check is not None else None
+    if note:
+        recipe["copy_check"] = note
     return big, recipe
 
 

@@ -25,6 +25,9 @@ from ganstudio.explore.source import ModelSource
 from ganstudio.gui.controllers.explore import ExploreController
 from ganstudio.gui.controllers.loading import LoadingController
 from ganstudio.gui.controllers.clinic import ClinicController
+from ganstudio.gui.controllers.copies import CopyCheckController
+from ganstudio.gui.workers.copies import set_key
+from ganstudio.gui.widgets.nearest import NearestDialog, NearestRow
 from ganstudio.gui.controllers.scan import ScanController
 from ganstudio.gui.controllers.training import AfterStop, TrainingController
 from ganstudio.gui.pages.data import DataPage
@@ -77,6 +80,10 @@ class MainWindow(WindowChrome, QMainWindow):
         self.training_controller = TrainingController(self.training, self)
         self.loading = LoadingController(self)
         self.explore_controller = ExploreController(self.explore_state, self)
+        self.copies = CopyCheckController(self)
+        self.nearest_dialog: NearestDialog | None = None
+        self._explorer_data = None  # DataConfig of the model on show in the explorer (its training images)
+        self._explorer_copies: tuple[float, int] | None = None  # its run's latest copy share, and at which step
 
         self.data_page = DataPage(self.data_state, clinic=self.clinic_state)
         self.train_page = TrainPage(self.training, self.data_state)
@@ -129,6 +136,12 @@ class MainWindow(WindowChrome, QMainWindow):
         self.training.messagePosted.connect(self._on_message)
         self.data_state.imagesChanged.connect(self._on_images)
         self.training.reportAdded.connect(self._show_augmentation)
+        self.explore_page.nearestRequested.connect(self.show_nearest_to_picture)
+        self.explore_page.copy_check = self._copy_note
+        self.train_page.samples.nearestRequested.connect(self.show_nearest_to_samples)
+        self.copies.found.connect(self._on_nearest)
+        self.copies.failed.connect(lambda message: self.statusBar().showMessage(message, 15000))
+        self.copies.failed.connect(self._on_nearest_failed)
 
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
@@ -353,6 +366,80 @@ class MainWindow(WindowChrome, QMainWindow):
             probability = self.training.last_report.augment_probability
         preview.set_augmentation(policy, probability, adaptive=a.adaptive, color_strength=a.color_strength, live=live)
 
+    # ------------------------------------------------------------------ copy check
+    def show_nearest_to_picture(self) -> None:
+        """The explorer's picture beside the training images most like it (data/copies.py)."""
+        image = self.explore_page.current_image()
+        source = self.explore_state.source
+        data = self.training.config.data if source.live and self.training.config is not None else self._explorer_data
+        if image is None or data is None:
+            self.statusBar().showMessage("No model with known training images is on show.", 8000)
+            return
+        self._ask_nearest(data, image[None], "This picture", k=4)
+
+    def show_nearest_to_samples(self) -> None:
+        """Each sample of the grid on show beside its nearest training image, closest first."""
+        from ganstudio.export import split_grid
+
+        grid = self.train_page.samples.current_image()
+        config = self.training.config
+        if grid is None or config is None:
+            return
+        cells = split_grid(grid, config.data.resolution)
+        if len(cells):
+            self._ask_nearest(config.data, cells, f"The samples at step {self.train_page.samples.current_step():,}", k=1)
+
+    def _copy_note(self, picture) -> dict | None:
+        """What a saved piece's recipe records of the copy check (called from the export worker:
+        it only reads what is already there). The piece's own nearest distance when the training
+        images were read this session (Nearest training images…); the run's figure when known."""
+        source = self.explore_state.source
+        live = source.live and self.training.config is not None
+        data = self.training.config.data if live else self._explorer_data
+        copies = _latest_copies(self.training.run_dir) if live and self.training.run_dir else self._explorer_copies
+        note: dict = {}
+        if copies is not None:
+            note["run_share"], note["run_step"] = copies
+        training = self.copies.training_set()
+        if data is not None and training is not None and training.key == set_key(data):
+            from ganstudio.plan import convert_channels
+
+            _, distance = training.bank.nearest(convert_channels(picture[None], data.color), 1)
+            note["nearest"] = round(float(distance[0, 0]), 4)
+            note["verdict"] = training.bank.describe(float(distance[0, 0]))
+        return note or None
+
+    def _ask_nearest(self, data, pictures, title: str, k: int) -> None:
+        if self.nearest_dialog is None:
+            self.nearest_dialog = NearestDialog(self)
+        self.nearest_dialog.show_rows("Reading the training images…", [])
+        self.nearest_dialog.show()
+        self.nearest_dialog.raise_()
+        self.copies.find(data, pictures, title=title, k=k)
+
+    def _on_nearest(self, nearest) -> None:
+        if self.nearest_dialog is None:
+            return
+        training, bank = nearest.training, nearest.training.bank
+        rows = []
+        for picture, index, distance in zip(nearest.pictures, nearest.index, nearest.distance):
+            matches = [(training.images[i], training.names[i] if i < len(training.names) else f"#{i}", float(d))
+                       for i, d in zip(index.tolist(), distance.tolist())]
+            rows.append(NearestRow(picture, matches, bank.describe(float(distance[0])).capitalize() + "."))
+        rows.sort(key=lambda row: row.matches[0][2])
+        copies = sum(row.matches[0][2] < bank.line for row in rows)
+        heading = (f"<b>{nearest.title}</b>, beside the nearest of {len(training.images):,} training images "
+                   f"(distance: how much the pictures differ, 0 = the same). "
+                   f"Training images are usually {bank.usual:.3f} from their nearest neighbour; under "
+                   f"{bank.line:.3f} counts as a near copy.")
+        if len(rows) > 1:
+            heading += f" {copies} of {len(rows)} samples are near copies; the closest are shown first."
+        self.nearest_dialog.show_rows(heading, rows[:12])
+
+    def _on_nearest_failed(self, message: str) -> None:
+        if self.nearest_dialog is not None:
+            self.nearest_dialog.show_rows(message, [])
+
     def _on_message(self, level: str, text: str) -> None:
         # Never a modal box for a message: it would block a window that is training.
         self.statusBar().showMessage(text, 15000)
@@ -380,6 +467,8 @@ class MainWindow(WindowChrome, QMainWindow):
                                            run="bundled" if is_bundled else None)
         self.explore_page.set_generator(loaded.generator, fingerprint=source.fingerprint, run=source.run,
                                         checkpoint=str(loaded.path), step=source.step, live=False, why=source.why)
+        self._explorer_data = loaded.config.data
+        self._explorer_copies = _latest_copies(run_dir) if run_dir is not None else None
         self._generator_run = run_dir
         if run is not None:
             self.explore_page.set_run_dir(run_dir)
@@ -531,6 +620,18 @@ class MainWindow(WindowChrome, QMainWindow):
         self.clinic.shutdown(timeout_ms)
         self.explore_page.shutdown()
         self.explore_controller.shutdown(timeout_ms)
+        self.copies.shutdown(timeout_ms)
         self.loading.shutdown(timeout_ms)
         if self.probe.isRunning():
             self.probe.wait(timeout_ms)
+
+
+def _latest_copies(run_dir) -> tuple[float, int] | None:
+    """A run's latest copy-check figure (stats.jsonl) and its step, or None."""
+    from ganstudio.runs.folder import iter_stats
+
+    latest = None
+    for record in iter_stats(Path(run_dir) / "stats.jsonl"):
+        if isinstance(record.get("copies"), (int, float)):
+            latest = (float(record["copies"]), int(record["step"]))
+    return latest

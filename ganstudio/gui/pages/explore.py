@@ -46,6 +46,7 @@ class ExplorePage(ExploreLayout, ExploreSliders, ExploreVariations, ExploreSavin
     exportFailed = Signal(str)  # one plain line
     imageCopied = Signal()  # a picture reached the clipboard
     messagePosted = Signal(str, str)  # level ("info", "warning", "error"), text: for the status bar
+    nearestRequested = Signal()  # the artist asked which training images the picture is closest to
 
     def __init__(self, state: ExploreState, parent: QWidget | None = None, *, directions: int = DIRECTIONS) -> None:
         super().__init__(parent)

@@ -188,6 +188,11 @@ class ExploreLayout:
             "QPushButton { background: #3d6f9c; color: white; font-weight: bold; padding: 4px 12px; border-radius: 3px; }"
             "QPushButton:hover { background: #4a82b5; } QPushButton:disabled { background: #3a3c40; color: #777; }"
         )
+        self.nearest_button = QPushButton("Nearest training images…")
+        self.nearest_button.setObjectName("nearestButton")
+        self.nearest_button.setToolTip("This picture beside the training images most like it: new, or a copy?")
+        self.nearest_button.clicked.connect(self.nearestRequested)
+        bar.addWidget(self.nearest_button)
         self.save_button.clicked.connect(self.choose_artwork_path)
         bar.addWidget(self.save_button)
         self._fill_scale_combo(32)

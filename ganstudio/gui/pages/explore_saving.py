@@ -120,10 +120,11 @@ class ExploreSaving:
         self._fingerprint()
         generator, source, directions = self.generator, self.state.source, self.directions
         names = list(self.model.direction_names)
+        copy_check = getattr(self, "copy_check", None)  # set by the window: the copy check's note on a picture
 
         def job(progress, cancelled) -> Path:
             return save_piece(path, generator, look, latent, source, scale=scale, size=size, smooth=smooth,
-                              directions=directions, direction_names=names)
+                              directions=directions, direction_names=names, copy_check=copy_check)
 
         self._export(job, "picture", on_done=lambda written: self.artworkSaved.emit(str(written)))
         return path

@@ -126,6 +126,7 @@ class SampleTimeline(QWidget):
     """Sample grids over the run: follows the newest live, or pins an older one."""
 
     currentStepChanged = Signal(object)  # the step shown (int), or None when empty
+    nearestRequested = Signal()  # "which training images are these samples closest to?"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -163,6 +164,12 @@ class SampleTimeline(QWidget):
         # Checked and unchecked look alike in many styles: the text says which it is.
         self._live_button.setMinimumWidth(self._live_button.fontMetrics().horizontalAdvance("Back to live") + 24)
         row.addWidget(self._live_button)
+        self.nearest_button = QPushButton("Nearest training images…")
+        self.nearest_button.setObjectName("sampleNearestButton")
+        self.nearest_button.setToolTip("Put each sample of this grid beside the training image most like it: "
+                                       "is the model making new pictures, or copying yours?")
+        self.nearest_button.clicked.connect(self.nearestRequested)
+        row.addWidget(self.nearest_button)
         layout.addLayout(row)
         self._refresh()
 
@@ -332,6 +339,7 @@ class SampleTimeline(QWidget):
             self._slider.setValue(bisect.bisect_left(self._steps, self._current))
         self._slider.blockSignals(False)
         self._slider.setEnabled(count > 1)
+        self.nearest_button.setEnabled(count > 0)
         self._live_button.blockSignals(True)
         self._live_button.setChecked(self._following)
         self._live_button.blockSignals(False)
