@@ -38,11 +38,12 @@ def _picture(image: np.ndarray, caption: str, tip: str = "") -> QWidget:
         SIDE, SIDE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
     label.setToolTip(tip or caption)
     column.addWidget(label)
-    text = QLabel()
-    text.setFixedWidth(SIDE + 8)
-    text.setText(text.fontMetrics().elidedText(caption, Qt.TextElideMode.ElideMiddle, SIDE + 8))
-    text.setToolTip(tip or caption)
-    column.addWidget(text)
+    for line in caption.split("\n"):  # each line elided on its own: a long name keeps its end
+        text = QLabel()
+        text.setFixedWidth(SIDE + 8)
+        text.setText(text.fontMetrics().elidedText(line, Qt.TextElideMode.ElideMiddle, SIDE + 8))
+        text.setToolTip(tip or caption)
+        column.addWidget(text)
     return box
 
 
@@ -80,7 +81,7 @@ class NearestDialog(QDialog):
             arrow.setAlignment(Qt.AlignmentFlag.AlignCenter)
             grid.addWidget(arrow, 2 * r, 1)
             for k, (image, name, distance) in enumerate(row.matches):
-                grid.addWidget(_picture(image, f"{distance:.3f}  {name}", f"{name}: distance {distance:.3f}"), 2 * r, 2 + k)
+                grid.addWidget(_picture(image, f"distance {distance:.3f}\n{name}", f"{name}: distance {distance:.3f}"), 2 * r, 2 + k)
             verdict = QLabel(row.verdict)
             verdict.setObjectName("nearestVerdict")
             verdict.setWordWrap(True)

@@ -252,7 +252,9 @@ class TrainingPlots(PlotsLayout, QWidget):
             self._items[name + SMOOTH_SUFFIX].setData(steps[start:], smooth[start:])
             self._halos[name].setData(steps[start:], smooth[start:])
         self._items["quality"].setData(self._quality.view("step"), self._quality.view("quality"))
-        self._items["copies"].setData(self._quality.view("step"), self._quality.view("copies"))
+        copies = self._quality.view("copies")
+        measured = np.isfinite(copies)  # runs from before the copy check have none
+        self._items["copies"].setData(self._quality.view("step")[measured], copies[measured])
         # Fit the autoranged axes now rather than inside the coming paint: pyqtgraph fits them
         # while painting, and the new range then asks for a second full paint (two paints per
         # redraw, measured; each one holds the GIL that the training thread needs).
