@@ -87,3 +87,13 @@ def test_a_long_video_loads_in_flat_memory(tmp_path):
     # Measured 18 MB here: the kept 32 px frames and the set's analysis (grayscale? mirrored?),
     # which grow with the frames kept, not with the video's size or length.
     assert peak < raw / 5, f"peak {peak / 1e6:.1f} MB while reading {raw / 1e6:.0f} MB of frames"
+
+
+def test_the_clinic_finds_repeated_frames_of_a_video_by_their_pixels(tmp_path):
+    from ganstudio.data.clinic import examine
+
+    # red, green, red again: not next to each other, so both reds are kept as frames.
+    _gif(tmp_path / "loop.gif", [COLOURS[0], COLOURS[1], COLOURS[0]])
+    images = load_images(str(tmp_path / "loop.gif"), resolution=16, cache_dir="")
+    report = examine(images.images, images.names, resolution=16, source=str(tmp_path / "loop.gif"))
+    assert [[report.names[i] for i in g] for g in report.exact] == [["frame-000000", "frame-000002"]]

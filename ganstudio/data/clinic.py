@@ -134,9 +134,9 @@ def examine(images: np.ndarray, names: list[str], *, resolution: int, fit: str =
     report = ClinicReport(names=list(names))
     n = len(names)
     digests: list[bytes | None] = [None] * n
-    if source is not None and not source.strip().lower().startswith("demo:"):
-        _read_files(source, names, report, digests, resolution, fit, progress, cancel)
-    else:
+    files = source is not None and not source.strip().lower().startswith("demo:")
+    if not (files and _read_files(source, names, report, digests, resolution, fit, progress, cancel)):
+        # A demo set or a video: no files of its own, so copies are the same pixels.
         digests = [hashlib.blake2b(image.tobytes(), digest_size=16).digest() for image in images]
     _check(cancel)
     report.exact = _exact_groups(digests)
@@ -154,11 +154,12 @@ def _check(cancel: CancelFn | None) -> None:
 
 
 def _read_files(source: str, names: list[str], report: ClinicReport, digests: list, resolution: int,
-                fit: str, progress: ProgressFn | None, cancel: CancelFn | None) -> None:
-    """Each file's own size (small? stretched?) and a digest of its bytes (exact copies)."""
+                fit: str, progress: ProgressFn | None, cancel: CancelFn | None) -> bool:
+    """Each file's own size (small? stretched?) and a digest of its bytes (exact copies);
+    False when the source has no image files (a video)."""
     listing = scan.resolve(source, cancel)
     if not isinstance(listing, scan.FileSource):
-        return
+        return False
     by_name = {entry.name: entry for entry in listing.entries}
     total = len(names)
     with listing.reader() as read:
@@ -181,6 +182,7 @@ def _read_files(source: str, names: list[str], report: ClinicReport, digests: li
             _size_flags(report, i, name, width, height, resolution, fit)
     if progress is not None:
         progress(total, total)
+    return True
 
 
 def _read_bytes(path: str) -> bytes:

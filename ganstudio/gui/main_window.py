@@ -136,6 +136,8 @@ class MainWindow(WindowChrome, QMainWindow):
         self.training.messagePosted.connect(self._on_message)
         self.data_state.imagesChanged.connect(self._on_images)
         self.training.reportAdded.connect(self._show_augmentation)
+        self.data_state.imagesChanged.connect(self._show_augmentation)  # the preset's augmentation follows the set's size
+        self.tabs.currentChanged.connect(self._show_augmentation)  # back from the Train page's settings
         self.explore_page.nearestRequested.connect(self.show_nearest_to_picture)
         self.explore_page.copy_check = self._copy_note
         self.train_page.samples.nearestRequested.connect(self.show_nearest_to_samples)
