@@ -213,6 +213,9 @@ class MainWindow(WindowChrome, QMainWindow):
             # window: a new run now would take that over (its Stop would revert it).
             return
         images = self.data_state.images
+        if images is not None and not self.data_state.ready:
+            self.training.post("info", "The images of this data choice are still being read; Start once they are ready.")
+            return
         try:
             plan = plan_start(config, history=self.history, images_shape=images.images.shape if images else None,
                               state=self.training.state, more_minutes=self.train_page.more_minutes())
@@ -436,7 +439,7 @@ class MainWindow(WindowChrome, QMainWindow):
                    f"{bank.line:.3f} counts as a near copy.")
         if len(rows) > 1:
             heading += f" {copies} of {len(rows)} samples are near copies; the closest are shown first."
-        self.nearest_dialog.show_rows(heading, rows[:12])
+        self.nearest_dialog.show_rows(heading, rows[:12], near_line=bank.line)
 
     def _on_nearest_failed(self, message: str) -> None:
         if self.nearest_dialog is not None:

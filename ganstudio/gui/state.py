@@ -43,12 +43,20 @@ class DataState(QObject):
         super().__init__(parent)
         self.choice = DataConfig()
         self.images = None  # ganstudio.data.ImageSet once scanned
+        self.images_key: tuple | None = None  # the choice's scan_key the images were read for (None: unknown)
         self.error: str | None = None
         self.status = ScanStatus.WAITING
 
     @property
     def scanning(self) -> bool:
         return self.status is ScanStatus.SCANNING
+
+    @property
+    def ready(self) -> bool:
+        """Images are here and were read for the choice on show (not the one before a change
+        whose scan has yet to start)."""
+        return (self.images is not None and not self.scanning
+                and (self.images_key is None or self.images_key == self.choice.scan_key()))
 
     def decided_choice(self) -> DataConfig:
         """The choice with colour and mirroring settled by the scanned images (plan.decide_data);
@@ -71,9 +79,10 @@ class DataState(QObject):
     def set_progress(self, done: int, total: int) -> None:
         self.scanProgress.emit(done, total)
 
-    def set_images(self, images) -> None:
+    def set_images(self, images, key: tuple | None = None) -> None:
         self.status = ScanStatus.READY
         self.images = images
+        self.images_key = key
         self.error = None
         self.imagesChanged.emit()
 

@@ -952,3 +952,16 @@ def test_the_explorer_says_which_generator_of_a_run_it_shows_and_why(window, qtb
     label = window.explore_page.model_label
     qtbot.waitUntil(lambda: "best.pt (SWD" in label.text(), timeout=30_000)
     assert "step 8" in label.text() and "the lowest figure so far" in label.text()
+
+
+def test_start_waits_for_the_images_of_a_new_choice(window, qtbot):
+    """Right after the data choice changes (an opened run's data, another size) the previous
+    images are still on show until the new scan starts: Start must not train on them."""
+    _use_tiny_demo(window, qtbot)
+    start = window.findChild(object, "startButton")
+    qtbot.waitUntil(start.isEnabled, timeout=10_000)
+    window.data_state.set_choice(DataConfig(source="demo:shapes:40", resolution=32))
+    assert not start.isEnabled()  # within the scan's pause, before it even starts
+    window.start_training(window.train_page.build_config())  # Ctrl+Return in that moment
+    assert not window.training.busy
+    qtbot.waitUntil(lambda: start.isEnabled() and window.data_state.images.count == 40, timeout=30_000)

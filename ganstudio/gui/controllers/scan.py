@@ -143,7 +143,7 @@ class ScanController(QObject):
     def _on_ok(self, images) -> None:
         if self._is_current():
             self._landed_key, self._worker = self._worker.key, None
-            self.state.set_images(images)
+            self.state.set_images(images, self._landed_key)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:

@@ -117,7 +117,8 @@ class AugmentPreview(QWidget):
         if self.live:
             when = f"Now, in the running run: {ops}, each applied {strength} (it adapts as the run goes)."
         elif self.adaptive:
-            when = (f"This run will use {ops}. It starts gentle and applies them more often only when the "
+            them = "them" if len(self.policy) > 1 else "it"
+            when = (f"This run will use {ops}. It starts gentle and applies {them} more often only when the "
                     "discriminator starts to memorise your images; shown here at full strength.")
         else:
             when = f"This run will use {ops}, each applied {strength}."

@@ -123,6 +123,8 @@ class ClinicPanel(QWidget):
         clinic.progress.connect(self._show_progress)
         clinic.changed.connect(self._show_report)
         data.choiceChanged.connect(self._show_exclusions)
+        data.choiceChanged.connect(self._show_ready)
+        data.scanStarted.connect(self._show_ready)
         data.imagesChanged.connect(self._show_ready)
         self._show_report()
         self._show_ready()
@@ -153,7 +155,7 @@ class ClinicPanel(QWidget):
     # ------------------------------------------------------------------ showing the state
     @Slot()
     def _show_ready(self) -> None:
-        self.check_button.setEnabled(self.data.images is not None and not self.clinic.running)
+        self.check_button.setEnabled(self.data.ready and not self.clinic.running)
 
     @Slot()
     def _show_running(self) -> None:

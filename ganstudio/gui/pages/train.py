@@ -323,7 +323,9 @@ class TrainPage(TrainLayout, QWidget):
     def _update_buttons(self) -> None:
         state = self.training.state
         busy = self.training.busy
-        has_data = self.data.images is not None and not self.data.scanning
+        # Images read for the choice on show: right after a change (an opened run's data) the
+        # previous images are still here until the new scan starts, and must not be trained on.
+        has_data = self.data.ready
         self.start_button.setEnabled(not busy and has_data)
         self.start_button.setText("Start")
         self.pause_button.setEnabled(state in (Phase.RUNNING, Phase.PAUSED))

@@ -53,7 +53,7 @@ class NearestDialog(QDialog):
         self.setObjectName("nearestDialog")
         self.setWindowTitle("Nearest training images")
         self.setModal(False)
-        self.resize(720, 520)
+        self.resize(820, 560)  # three sample pairs to a line fit without scrolling sideways
         layout = QVBoxLayout(self)
         self.heading = QLabel()
         self.heading.setObjectName("nearestHeading")
@@ -68,9 +68,14 @@ class NearestDialog(QDialog):
         layout.addWidget(buttons)
         self.rows: list[NearestRow] = []
 
-    def show_rows(self, heading: str, rows: list[NearestRow]) -> None:
+    def show_rows(self, heading: str, rows: list[NearestRow], *, near_line: float | None = None) -> None:
+        """One row per picture; pictures with one match each (a sample grid) go three pairs
+        to a line, each pair's distance marked when it is under `near_line` (a near copy)."""
         self.heading.setText(heading)
         self.rows = rows
+        if rows and all(len(row.matches) == 1 for row in rows):
+            self.scroll.setWidget(self._pairs(rows, near_line))
+            return
         body = QWidget()
         grid = QGridLayout(body)
         grid.setHorizontalSpacing(10)
@@ -89,3 +94,22 @@ class NearestDialog(QDialog):
         grid.setColumnStretch(2 + max((len(r.matches) for r in rows), default=1), 1)
         grid.setRowStretch(2 * len(rows), 1)
         self.scroll.setWidget(body)
+
+    @staticmethod
+    def _pairs(rows: list[NearestRow], near_line: float | None) -> QWidget:
+        body = QWidget()
+        grid = QGridLayout(body)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(10)
+        per_line = 3
+        for n, row in enumerate(rows):
+            image, name, distance = row.matches[0]
+            line, slot = divmod(n, per_line)
+            near = near_line is not None and distance < near_line
+            grid.addWidget(_picture(row.picture, "sample\n" + ("near copy" if near else "new")), line, slot * 3)
+            grid.addWidget(_picture(image, f"distance {distance:.3f}\n{name}", f"{name}: distance {distance:.3f}"),
+                           line, slot * 3 + 1)
+            grid.setColumnMinimumWidth(slot * 3 + 2, 18)
+        grid.setColumnStretch(per_line * 3, 1)
+        grid.setRowStretch((len(rows) + per_line - 1) // per_line, 1)
+        return body
