@@ -16,3 +16,20 @@ def _no_qthread_left_running(qapp):
             if thread.isRunning() and not thread.wait(5000):
                 running.append(f"{type(thread).__name__} under {widget.objectName() or type(widget).__name__}")
     assert running == [], f"test left Qt threads running: {running}"
+
+
+@pytest.fixture
+def fresh_window(qtbot, tmp_path, monkeypatch):
+    """The real main window with its own settings, runs folder and data cache."""
+    from PySide6.QtCore import QSettings
+
+    from ganstudio.gui.app import create_main_window
+
+    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("GANSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    win = create_main_window(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
+    qtbot.addWidget(win)
+    win.resize(1360, 860)
+    win.show()
+    yield win
+    win.shutdown()

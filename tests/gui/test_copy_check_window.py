@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import json
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 import pytest
 
-from ganstudio.gui.app import create_main_window
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("GANSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
-    win = create_main_window(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.shutdown()
+def window(fresh_window):
+    return fresh_window
 
 
 def _rows_shown(win):

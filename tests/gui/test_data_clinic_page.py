@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
 import pytest
 
-from ganstudio.gui.app import create_main_window
 from planted_data import CLEAN, EXTRA_COPIES, PLANTED, write_planted_folder
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("GANSTUDIO_RUNS_DIR", str(tmp_path / "runs"))
-    monkeypatch.setenv("GANSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
-    win = create_main_window(QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat))
-    qtbot.addWidget(win)
-    win.resize(1360, 860)
-    win.show()
-    yield win
-    win.shutdown()
+def window(fresh_window):
+    return fresh_window
 
 
 def _use(win, qtbot, source, count):

@@ -13,13 +13,12 @@ import dataclasses
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
 )
 
 from ganstudio.gui.state import ClinicState, DataState
-from ganstudio.gui.widgets.images import to_qimage
+from ganstudio.gui.widgets.images import captioned_picture
 from ganstudio.wording import printable
 
 THUMB = 72
@@ -29,29 +28,9 @@ INTRO = ("Look for duplicates, near-duplicates, images too small or too stretche
 
 
 def _thumbnail(image: np.ndarray, name: str, kept: bool = False) -> QWidget:
-    box = QWidget()
-    column = QVBoxLayout(box)
-    column.setContentsMargins(0, 0, 0, 0)
-    column.setSpacing(2)
-    picture = QLabel()
-    picture.setFixedSize(THUMB, THUMB)
-    # Pixel blocks, as the GAN sees them: a smoothed thumbnail would hide the blur it is about.
-    picture.setPixmap(QPixmap.fromImage(to_qimage(image)).scaled(
-        THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
-    picture.setToolTip(printable(name) + ("  (the one kept)" if kept else ""))
-    picture.setAccessibleName(printable(name))
-    if kept:  # the one "keep one" keeps: framed in the highlight colour
-        picture.setStyleSheet("border: 2px solid palette(highlight);")
-    column.addWidget(picture)
-    label = QLabel()
-    label.setFixedWidth(THUMB + 40)
-    label.setText(label.fontMetrics().elidedText(printable(name), Qt.TextElideMode.ElideMiddle, THUMB + 40))
-    label.setToolTip(printable(name))
-    font = label.font()
-    font.setPointSizeF(font.pointSizeF() * 0.85)
-    label.setFont(font)
-    column.addWidget(label)
-    return box
+    """An image as it trains, its name under it; the one "keep one" keeps is framed."""
+    return captioned_picture(image, [printable(name)], side=THUMB, framed=kept,
+                             tip=printable(name) + ("  (the one kept)" if kept else ""))
 
 
 class ClinicPanel(QWidget):

@@ -10,12 +10,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget,
 )
 
-from ganstudio.gui.widgets.images import to_qimage
+from ganstudio.gui.widgets.images import captioned_picture
 
 SIDE = 96
 
@@ -28,23 +27,7 @@ class NearestRow:
 
 
 def _picture(image: np.ndarray, caption: str, tip: str = "") -> QWidget:
-    box = QWidget()
-    column = QVBoxLayout(box)
-    column.setContentsMargins(0, 0, 0, 0)
-    column.setSpacing(2)
-    label = QLabel()
-    label.setFixedSize(SIDE, SIDE)
-    label.setPixmap(QPixmap.fromImage(to_qimage(image)).scaled(
-        SIDE, SIDE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation))
-    label.setToolTip(tip or caption)
-    column.addWidget(label)
-    for line in caption.split("\n"):  # each line elided on its own: a long name keeps its end
-        text = QLabel()
-        text.setFixedWidth(SIDE + 8)
-        text.setText(text.fontMetrics().elidedText(line, Qt.TextElideMode.ElideMiddle, SIDE + 8))
-        text.setToolTip(tip or caption)
-        column.addWidget(text)
-    return box
+    return captioned_picture(image, caption.split("\n"), side=SIDE, tip=tip)
 
 
 class NearestDialog(QDialog):
