@@ -90,3 +90,19 @@ def test_an_exclusion_list_that_is_missing_is_said_plainly(tmp_path, capsys):
                  "--exclude", str(tmp_path / "nope.txt")])
     assert code == 3
     assert "No exclusion list at" in capsys.readouterr().err
+
+
+def test_only_files_of_a_shared_length_are_read_whole(planted, tmp_path, monkeypatch):
+    """Exact copies have the same length: the clinic reads the others' headers only."""
+    import ganstudio.data.clinic as clinic
+
+    read_whole = []
+    original = clinic._read_bytes
+    monkeypatch.setattr(clinic, "_read_bytes", lambda path: read_whole.append(path) or original(path))
+    _, report = _check(planted, tmp_path)
+    assert len(report.exact) == 1
+    lengths = {}
+    for path in planted.iterdir():
+        lengths.setdefault(path.stat().st_size, []).append(path.name)
+    shared = sorted(name for names in lengths.values() if len(names) > 1 for name in names)
+    assert sorted(p.rsplit("/", 1)[-1] for p in read_whole) == shared

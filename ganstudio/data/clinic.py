@@ -161,6 +161,11 @@ def _read_files(source: str, names: list[str], report: ClinicReport, digests: li
     if not isinstance(listing, scan.FileSource):
         return False
     by_name = {entry.name: entry for entry in listing.entries}
+    # Two files can only be the same bytes when they are the same length: only those are read
+    # whole (a folder of 5,000 photos is otherwise read once more just to find none).
+    lengths: dict[int, int] = {}
+    for entry in by_name.values():
+        lengths[entry.size] = lengths.get(entry.size, 0) + 1
     total = len(names)
     with listing.reader() as read:
         for i, name in enumerate(names):
@@ -172,12 +177,13 @@ def _read_files(source: str, names: list[str], report: ClinicReport, digests: li
             if entry is None:
                 continue  # gone since loading: nothing to say about it
             try:
-                data = read(entry)
-                blob = data if isinstance(data, (bytes, bytearray)) else _read_bytes(data)
-                width, height = read_size(blob)
+                data = read(entry)  # a path (read lazily: the header only) or a zip member's bytes
+                width, height = read_size(data)
+                if lengths.get(entry.size, 0) > 1 and entry.size > 0:
+                    blob = data if isinstance(data, (bytes, bytearray)) else _read_bytes(data)
+                    digests[i] = hashlib.blake2b(blob, digest_size=16).digest()
             except (DataError, OSError):
                 continue  # it loaded a moment ago; a file that fails now is loading's business
-            digests[i] = hashlib.blake2b(blob, digest_size=16).digest()
             report.sizes[i] = (width, height)
             _size_flags(report, i, name, width, height, resolution, fit)
     if progress is not None:

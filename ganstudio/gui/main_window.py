@@ -566,7 +566,7 @@ class MainWindow(WindowChrome, QMainWindow):
     def open_path(self, target: str | Path) -> None:
         """What a dropped (or command-line) path does: a run folder opens, a model file (.pt,
         .safetensors) opens in the explorer, a saved piece reopens there, a folder or zip of
-        images becomes the data set."""
+        images or a video becomes the data set."""
         path = Path(target)
         if RunFolder(path).looks_like_a_run():
             self.open_run(path)  # a run folder: open it
