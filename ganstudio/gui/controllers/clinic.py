@@ -6,10 +6,9 @@ when it lands; the report on show always describes the images it names.
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QObject, Slot
 
+from ganstudio.gui.controllers.threads import ThreadKeeper
 from ganstudio.gui.state import ClinicState, DataState
 from ganstudio.gui.workers.clinic import ClinicWorker
 
@@ -19,13 +18,13 @@ class ClinicController(QObject):
         super().__init__(parent)
         self.data, self.clinic = data, clinic
         self._worker: ClinicWorker | None = None
-        self._workers: set[ClinicWorker] = set()
+        self._threads = ThreadKeeper(self, on_forget=self._forget)
         self._closed = False
         self._checked_key: tuple | None = None  # what the report on show was made from
         data.imagesChanged.connect(self._on_images)
 
     def is_running(self) -> bool:
-        return any(w.isRunning() for w in self._workers)
+        return self._threads.running()
 
     @Slot()
     def check(self) -> None:
@@ -40,9 +39,8 @@ class ClinicController(QObject):
         worker.finished_ok.connect(self._on_ok)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
-        worker.finished.connect(self._on_thread_finished)
         self._worker = worker
-        self._workers.add(worker)
+        self._threads.adopt(worker)
         self.clinic.set_running()
         worker.start()
 
@@ -54,11 +52,8 @@ class ClinicController(QObject):
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         self._closed = True
         self._retire()
-        deadline = time.monotonic() + timeout_ms / 1000
-        for w in list(self._workers):
-            if w.wait(max(0, int((deadline - time.monotonic()) * 1000))):
-                self._forget(w)
-        return not self._workers
+        self._threads.cancel_all()
+        return self._threads.join_all(timeout_ms)
 
     @Slot()
     def _on_images(self) -> None:
@@ -105,18 +100,9 @@ class ClinicController(QObject):
             self._worker = None
             self.clinic.set_message("The check was cancelled.")
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        worker = self.sender()
-        if isinstance(worker, ClinicWorker) and worker in self._workers:
-            worker.wait()
-            self._forget(worker)
-
-    def _forget(self, worker: ClinicWorker) -> None:
-        self._workers.discard(worker)
+    def _forget(self, worker) -> None:
         if worker is self._worker:
             self._worker = None
-        worker.deleteLater()
 
 
 def _key(choice) -> tuple:

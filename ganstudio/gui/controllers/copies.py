@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ganstudio.config import DataConfig
+from ganstudio.gui.controllers.threads import ThreadKeeper
 from ganstudio.gui.workers.copies import NearestWorker, TrainingSet
 
 
@@ -21,7 +22,7 @@ class CopyCheckController(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._worker: NearestWorker | None = None
-        self._workers: set[NearestWorker] = set()
+        self._threads = ThreadKeeper(self)
         self._training: TrainingSet | None = None
 
     def training_set(self) -> TrainingSet | None:
@@ -35,18 +36,14 @@ class CopyCheckController(QObject):
         worker = NearestWorker(data, pictures, title, k, self._training)
         worker.found.connect(self._on_found)
         worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_finished)
         self._worker = worker
-        self._workers.add(worker)
+        self._threads.adopt(worker)
         self.busyChanged.emit(True)
         worker.start()
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         self._worker = None
-        for worker in list(self._workers):
-            if worker.wait(timeout_ms):
-                self._workers.discard(worker)
-        return not self._workers
+        return self._threads.join_all(timeout_ms)
 
     @Slot(object)
     def _on_found(self, nearest) -> None:
@@ -62,11 +59,3 @@ class CopyCheckController(QObject):
             self._worker = None
             self.busyChanged.emit(False)
             self.failed.emit(message)
-
-    @Slot()
-    def _on_finished(self) -> None:
-        worker = self.sender()
-        if isinstance(worker, NearestWorker) and worker in self._workers:
-            worker.wait()
-            self._workers.discard(worker)
-            worker.deleteLater()

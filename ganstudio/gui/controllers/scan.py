@@ -7,10 +7,10 @@ main window only has to create one and connect a page's cancelRequested to cance
 from __future__ import annotations
 
 import logging
-import time
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from ganstudio.gui.controllers.threads import ThreadKeeper
 from ganstudio.gui.state import DataState
 from ganstudio.gui.workers.scan import ScanWorker
 
@@ -36,7 +36,7 @@ class ScanController(QObject):
         super().__init__(parent)
         self.state = state
         self._worker: ScanWorker | None = None  # the one whose result will land
-        self._workers: set[ScanWorker] = set()  # every thread not yet joined (Python keeps them alive)
+        self._threads = ThreadKeeper(self, on_forget=self._forget)  # every thread not yet joined
         self._landed_key: tuple | None = None  # what state.images / state.error describe
         self._closed = False
         self._timer = QTimer(self)
@@ -51,7 +51,7 @@ class ScanController(QObject):
 
     def is_running(self) -> bool:
         """True while any scan thread (current or being cancelled) has not been joined."""
-        return any(w.isRunning() for w in self._workers)
+        return self._threads.running()
 
     def is_pending(self) -> bool:
         """True while a scan waits for the debounce pause or runs."""
@@ -82,16 +82,11 @@ class ScanController(QObject):
         self._closed = True
         self._timer.stop()
         self._worker = None
-        for w in self._workers:
-            w.cancel()
-        deadline = time.monotonic() + timeout_ms / 1000
-        for w in list(self._workers):
-            left_ms = max(0, int((deadline - time.monotonic()) * 1000))
-            if w.wait(left_ms):
-                self._forget(w)
-        if self._workers:
-            log.warning("%d data scan thread(s) did not stop in %d ms", len(self._workers), timeout_ms)
-        return not self._workers
+        self._threads.cancel_all()
+        if not self._threads.join_all(timeout_ms):
+            log.warning("%d data scan thread(s) did not stop in %d ms", len(self._threads), timeout_ms)
+            return False
+        return True
 
     # ------------------------------------------------------------------ internals
 
@@ -123,9 +118,8 @@ class ScanController(QObject):
         worker.finished_ok.connect(self._on_ok)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
-        worker.finished.connect(self._on_thread_finished)
         self._worker = worker
-        self._workers.add(worker)
+        self._threads.adopt(worker)
         self._landed_key = None
         self.state.set_scanning()
         worker.start()
@@ -157,16 +151,6 @@ class ScanController(QObject):
             self._worker = None
             self.state.set_cancelled()
 
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        worker = self.sender()
-        if isinstance(worker, ScanWorker) and worker in self._workers:
-            # QThread.finished is emitted from the thread just before it ends: join it.
-            worker.wait()
-            self._forget(worker)
-
-    def _forget(self, worker: ScanWorker) -> None:
-        self._workers.discard(worker)
+    def _forget(self, worker) -> None:
         if worker is self._worker:
             self._worker = None
-        worker.deleteLater()
