@@ -16,12 +16,11 @@ from ganstudio.wording import printable
 
 
 def run_check_data(args: argparse.Namespace) -> int:
-    from ganstudio.config import parse_color
     from ganstudio.data import load_images
     from ganstudio.data.clinic import examine
 
     images = load_images(args.source, resolution=args.resolution, fit=args.fit, color="rgb",
-                         background=parse_color("#ffffff"), frame_rate=args.frame_rate or 0.0)
+                         frame_rate=args.frame_rate or 0.0)
     report = examine(images.images, images.names, resolution=args.resolution, fit=args.fit, source=args.source)
     if args.write_exclusions:
         _write_list(args.write_exclusions, report.extra_copies(), args.source)

@@ -6,7 +6,7 @@ and at each file's own header, and reports five kinds of finding:
 * **exact duplicates**: files with the same bytes, grouped;
 * **near-duplicates**: the same picture re-encoded, resized or cropped by a few percent:
   each image is compared with its `NEAR_CANDIDATES` nearest at their best fit over small
-  shifts and zooms (features.aligned_distance), and pairs within `NEAR_DISTANCE` are
+  shifts and zooms (features.fit_distances), and pairs within `NEAR_DISTANCE` are
   grouped;
 * **small images**: the training size is more than `TINY_SCALE` times the picture's own
   size, so it trains as an enlarged blur;

@@ -7,7 +7,7 @@ Two descriptions of a uint8 image (H, W, C), both computed from the image as it 
   0 for the same picture, about 0.02 for a JPEG re-encode, 0.2–0.4 for unrelated images.
   It is a figure an artist can picture ("how much of the picture differs"), which is why
   the copy check uses it rather than a neural feature that would need a download.
-* `coarse_pictures` and `aligned_distance`: for near-duplicates. A crop of a few percent
+* `coarse_pictures`, `aligned_views` and `fit_distances`: for near-duplicates. A crop of a few percent
   moves every edge by a pixel or two, which a plain pixel distance (or a perceptual hash)
   counts as a different picture; so candidates come from a very small picture of each
   image's middle, and each candidate pair is compared at its best fit over small shifts
@@ -91,7 +91,7 @@ def at_align_side(images: np.ndarray) -> np.ndarray:
 def coarse_pictures(images: np.ndarray) -> np.ndarray:
     """(N, H, W, C) uint8 -> (N, 8·8·C): the middle of each image, very small. A near-duplicate
     is among an image's ten nearest in this space even when it was cropped a little (which
-    moves the edges), so these pick the pairs that `aligned_distance` then settles."""
+    moves the edges), so these pick the pairs that `fit_distances` then settles."""
     out = []
     for start in range(0, images.shape[0], _CHUNK):
         x = at_align_side(images[start : start + _CHUNK])[:, _BORDER:-_BORDER, _BORDER:-_BORDER]

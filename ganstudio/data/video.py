@@ -23,6 +23,7 @@ import numpy as np
 
 from ganstudio.data.decode import DecodeOptions, MAX_PIXELS, fit_array
 from ganstudio.data.errors import DataCancelled, DataError
+from ganstudio.data.features import rms_distances, small_pictures
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".webm", ".mkv", ".avi", ".gif")
 # Without a rate chosen, sample about this many frames over the whole video, at most the
@@ -92,8 +93,8 @@ def read_video(source: VideoSource, opts: DecodeOptions, *, rate: float = 0.0,
             raise DataCancelled("Loading was cancelled.")
         sampled += 1
         image = fit_array(frame, opts)
-        small = _small(image)
-        if last is not None and float(np.sqrt(np.mean((small - last) ** 2))) < SAME_FRAME:
+        small = small_pictures(image[None])  # the clinic's and the copy check's 16×16 picture
+        if last is not None and float(rms_distances(small, last)[0, 0]) < SAME_FRAME:
             repeats += 1
         else:
             kept.append(image)
@@ -106,14 +107,6 @@ def read_video(source: VideoSource, opts: DecodeOptions, *, rate: float = 0.0,
     if progress is not None:
         progress(sampled, sampled)
     return VideoFrames(np.ascontiguousarray(np.stack(kept)), names, rate, sampled, repeats)
-
-
-def _small(image: np.ndarray) -> np.ndarray:
-    """A 16×16 float picture for 'is this the same frame again?'."""
-    r = image.shape[0]
-    side = min(16, r)
-    x = image.astype(np.float32) / 255.0
-    return x.reshape(side, r // side, side, r // side, x.shape[-1]).mean(axis=(1, 3))
 
 
 class _FfmpegReader:
@@ -173,8 +166,6 @@ class _GifReader:
     """Frames of an animated GIF through Pillow, at their own timing."""
 
     def __init__(self, path: str) -> None:
-        from PIL import Image
-
         from ganstudio.data.decode import open_image
 
         self.path = path
@@ -182,7 +173,6 @@ class _GifReader:
         if self._im.format != "GIF":
             self.close()
             raise DataError(f"'{os.path.basename(path)}' is not a GIF.")
-        self._Image = Image
         self.count = getattr(self._im, "n_frames", 1)
         if self.count < 2:
             self.close()

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ganstudio.bundled import bundled_model_path
-from ganstudio.config import RunConfig
+from ganstudio.config import RunConfig, parse_policy
 from ganstudio.explore.source import ModelSource
 from ganstudio.gui.controllers.explore import ExploreController
 from ganstudio.gui.controllers.loading import LoadingController
@@ -365,7 +365,7 @@ class MainWindow(WindowChrome, QMainWindow):
         except Exception:  # a half-typed setting on the Train page: keep what is shown
             return
         a = config.augment
-        policy = tuple(p.strip() for p in a.policy.split(",") if p.strip())
+        policy = parse_policy(a.policy)
         probability = a.probability
         if live and self.training.last_report is not None:
             probability = self.training.last_report.augment_probability

@@ -197,7 +197,8 @@ class ClinicPanel(QWidget):
             row.addWidget(_thumbnail(images[i], names[k], kept=reason is None and k == 0))
         row.addStretch(1)
         extras = names[1:] if len(names) > 1 else names  # a group keeps its first; a flag is one image
-        left_out = all(n in set(self.data.choice.exclude) for n in extras)
+        excluded = set(self.data.choice.exclude)
+        left_out = all(n in excluded for n in extras)
         button = QPushButton()
         button.setObjectName("clinicCardButton")
         button.setProperty("names", extras)
@@ -219,7 +220,8 @@ class ClinicPanel(QWidget):
 
     def _toggle_card(self, button: QPushButton) -> None:
         names = list(button.property("names"))
-        if all(n in set(self.data.choice.exclude) for n in names):
+        excluded = set(self.data.choice.exclude)
+        if all(n in excluded for n in names):
             self.bring_back(names)
         else:
             self.leave_out(names)
